@@ -1,0 +1,47 @@
+# Two commands on a fresh clone: `make demo` and `make test` (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Only for the test run; production sets its own SECRET_KEY.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-tests-only-insecure-key}
+
+.PHONY: demo test venv lint typecheck migrations-check pytest messages serve
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
+	DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) telehealth.asgi:application
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(TEST_ENV) $(BIN)/mypy
+
+migrations-check: venv
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+pytest: venv
+	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck migrations-check pytest
+
+# Regenerate translation catalogs (needs GNU gettext); the compiled .mo files are committed.
+messages: venv
+	cd frontend && DEBUG=1 ../$(BIN)/python ../manage.py makemessages -l vi -l en --no-obsolete \
+		--ignore '.venv/*'
+	cd frontend && DEBUG=1 ../$(BIN)/python ../manage.py makemessages -d djangojs -l vi -l en \
+		--no-obsolete
+	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore '.venv'

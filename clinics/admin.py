@@ -1,0 +1,84 @@
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.http import HttpRequest
+
+from clinics.models import (
+    AuditEntry,
+    Consent,
+    Department,
+    Facility,
+    Membership,
+    Patient,
+    Specialty,
+    StationRoom,
+    User,
+)
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "full_name", "email", "is_active", "is_staff"]
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("Telehealth", {"fields": ["full_name", "phone"]}),
+    )
+
+
+@admin.register(Facility)
+class FacilityAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "kind", "province", "district"]
+    list_filter = ["kind", "province"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Specialty)
+class SpecialtyAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_vi", "name_en"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "facility", "specialty"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "facility", "role", "licence_number", "is_active"]
+    list_filter = ["role", "facility"]
+    filter_horizontal = ["specialties"]
+
+
+@admin.register(StationRoom)
+class StationRoomAdmin(admin.ModelAdmin):
+    list_display = ["name", "facility", "is_active"]
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "station", "date_of_birth", "citizen_id"]
+    list_filter = ["station"]
+    search_fields = ["full_name", "citizen_id", "insurance_number"]
+
+
+@admin.register(Consent)
+class ConsentAdmin(admin.ModelAdmin):
+    list_display = ["patient", "purpose", "status", "recorded_by", "recorded_at"]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ["at", "actor", "action", "object_type", "object_id", "channel", "ip"]
+    list_filter = ["action", "channel", "object_type"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,203 @@
+"""REST API v1 of the clinics app: thin views (validate → access → service → serialize)."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinics import selectors
+from clinics.access import can_edit_patient, patient_get_for_user, require_station_staff
+from clinics.audit import Via, audit_patients_read, audit_record
+from clinics.idempotency import idempotent
+from clinics.login import login_check
+from clinics.models import AuditEntry, Facility, Membership, Patient, Specialty
+from clinics.serializers import (
+    ConsentSerializer,
+    FacilitySerializer,
+    MeSerializer,
+    PatientSerializer,
+    SpecialistSerializer,
+    SpecialtySerializer,
+    TokenRequestSerializer,
+    TokenResponseSerializer,
+)
+from clinics.services import consent_record, patient_register, patient_update
+from telehealth.auth import request_user
+from telehealth.errors import AppError
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(request=TokenRequestSerializer, responses=TokenResponseSerializer)
+    def post(self, request: Request) -> Response:
+        body = TokenRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        user = login_check(request, **body.validated_data)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    @extend_schema(responses=MeSerializer)
+    def get(self, request: Request) -> Response:
+        memberships = selectors.user_roles(request_user(request))
+        return Response(
+            MeSerializer(request_user(request), context={"memberships": memberships}).data
+        )
+
+
+class FacilityList(generics.ListAPIView[Facility]):
+    serializer_class = FacilitySerializer
+    filterset_fields = ["kind", "province"]
+
+    def get_queryset(self) -> QuerySet[Facility]:
+        return selectors.facility_list()
+
+
+class FacilityDetail(APIView):
+    @extend_schema(responses=FacilitySerializer)
+    def get(self, request: Request, id: str) -> Response:
+        return Response(FacilitySerializer(selectors.facility_get(id)).data)
+
+
+class SpecialtyList(generics.ListAPIView[Specialty]):
+    serializer_class = SpecialtySerializer
+
+    def get_queryset(self) -> QuerySet[Specialty]:
+        return selectors.specialty_list()
+
+
+class SpecialistList(generics.ListAPIView[Membership]):
+    serializer_class = SpecialistSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("specialty", str, description="Specialty code or id"),
+            OpenApiParameter("facility", str, description="Hospital id"),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Membership]:
+        params = self.request.query_params
+        return selectors.specialist_list(
+            specialty=params.get("specialty", ""), facility=params.get("facility", "")
+        )
+
+
+class PatientList(generics.ListCreateAPIView[Patient]):
+    """Patients you may see; station staff register new ones (Idempotency-Key accepted)."""
+
+    serializer_class = PatientSerializer
+
+    def get_queryset(self) -> QuerySet[Patient]:
+        return selectors.patient_list(
+            request_user(self.request), query=self.request.query_params.get("q", "")
+        )
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, description="Name, CCCD or BHYT")])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None
+        audit_patients_read(actor=request_user(request), patients=page, via=Via.http(request))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        station = require_station_staff(request_user(request))
+
+        def write() -> Response:
+            body = PatientSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            patient = patient_register(
+                station=station,
+                actor=request_user(request),
+                via=Via.http(request),
+                **body.validated_data,
+            )
+            return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, "patient_register", write)
+
+
+class PatientDetail(APIView):
+    @extend_schema(responses=PatientSerializer)
+    def get(self, request: Request, id: str) -> Response:
+        patient = patient_get_for_user(request_user(request), id)
+        audit_record(
+            actor=request_user(request),
+            action=AuditEntry.Action.READ,
+            obj=patient,
+            patient=patient,
+            via=Via.http(request),
+        )
+        return Response(PatientSerializer(patient).data)
+
+    @extend_schema(request=PatientSerializer, responses=PatientSerializer)
+    def patch(self, request: Request, id: str) -> Response:
+        patient = patient_get_for_user(request_user(request), id)
+        if not can_edit_patient(request_user(request), patient):
+            raise AppError(
+                "permission_denied", _("Only the patient's station can change it."), status=403
+            )
+        body = PatientSerializer(patient, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        values = {k: v for k, v in body.validated_data.items() if k != "consents"}
+        patient = patient_update(
+            patient=patient, actor=request_user(request), via=Via.http(request), **values
+        )
+        return Response(PatientSerializer(patient).data)
+
+
+class ConsentList(APIView):
+    @extend_schema(responses=ConsentSerializer(many=True))
+    def get(self, request: Request, id: str) -> Response:
+        patient = patient_get_for_user(request_user(request), id)
+        audit_record(
+            actor=request_user(request),
+            action=AuditEntry.Action.READ,
+            obj=patient,
+            patient=patient,
+            via=Via.http(request),
+        )
+        consents = selectors.consent_list(patient)
+        return Response(
+            {
+                "count": len(consents),
+                "next": None,
+                "previous": None,
+                "results": ConsentSerializer(consents, many=True).data,
+            }
+        )
+
+    @extend_schema(request=ConsentSerializer, responses={201: ConsentSerializer})
+    def post(self, request: Request, id: str) -> Response:
+        patient = patient_get_for_user(request_user(request), id)
+        if not can_edit_patient(request_user(request), patient):
+            raise AppError(
+                "permission_denied", _("Only the patient's station records consent."), status=403
+            )
+
+        def write() -> Response:
+            body = ConsentSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            consent = consent_record(
+                patient=patient,
+                actor=request_user(request),
+                via=Via.http(request),
+                **body.validated_data,
+            )
+            return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, f"consent:{patient.external_id}", write)

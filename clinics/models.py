@@ -1,0 +1,285 @@
+"""Who and where: facilities, people and their roles, station rooms, patients, consent, audit."""
+
+import uuid
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TimestampedModel(models.Model):
+    """Public UUID `external_id` (in URLs and payloads) + created/updated timestamps."""
+
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class User(AbstractUser):
+    external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.username
+
+
+class Facility(TimestampedModel):
+    class Kind(models.TextChoices):
+        COMMUNE_STATION = "commune_station", _("Commune health station")
+        DISTRICT_HOSPITAL = "district_hospital", _("District hospital")
+        PROVINCIAL_HOSPITAL = "provincial_hospital", _("Provincial hospital")
+        CENTRAL_HOSPITAL = "central_hospital", _("Central hospital")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    province = models.CharField(_("province"), max_length=100)
+    district = models.CharField(_("district"), max_length=100, blank=True)
+    commune = models.CharField(_("commune"), max_length=100, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    hotline = models.CharField(_("hotline"), max_length=20, blank=True)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Ho_Chi_Minh")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "facilities"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_station(self) -> bool:
+        return self.kind == self.Kind.COMMUNE_STATION
+
+
+class Specialty(TimestampedModel):
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_vi = models.CharField(_("Vietnamese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+
+    class Meta:
+        ordering = ["name_vi"]
+        verbose_name_plural = "specialties"
+
+    def __str__(self) -> str:
+        return self.name_vi
+
+    def name_for(self, language: str | None) -> str:
+        return self.name_en if (language or "").startswith("en") else self.name_vi
+
+
+class Department(TimestampedModel):
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="departments")
+    name = models.CharField(_("name"), max_length=200)
+    specialty = models.ForeignKey(Specialty, on_delete=models.PROTECT, null=True, blank=True)
+
+    class Meta:
+        ordering = ["facility__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "name"], name="department_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.facility.name}"
+
+
+class Membership(TimestampedModel):
+    """A user's role at one facility. Specialists carry specialties and a licence number."""
+
+    class Role(models.TextChoices):
+        STATION_STAFF = "station_staff", _("Station staff")
+        SPECIALIST = "specialist", _("Specialist")
+        COORDINATOR = "coordinator", _("Coordinator")
+        ADMIN = "admin", _("Administrator")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    department = models.ForeignKey(Department, on_delete=models.SET_NULL, null=True, blank=True)
+    specialties = models.ManyToManyField(Specialty, blank=True, related_name="memberships")
+    licence_number = models.CharField(_("practising licence number"), max_length=50, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "facility", "role"], name="membership_unique_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.facility} ({self.role})"
+
+
+class StationRoom(TimestampedModel):
+    """A station's telehealth endpoint (PC + camera); booked together with each consult."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["facility__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.facility.name}"
+
+
+class Patient(TimestampedModel):
+    class Sex(models.TextChoices):
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+
+    station = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="patients")
+    full_name = models.CharField(_("full name"), max_length=150)
+    date_of_birth = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
+    citizen_id = models.CharField(_("citizen ID (CCCD)"), max_length=12, blank=True)
+    insurance_number = models.CharField(
+        _("health-insurance number (BHYT)"), max_length=15, blank=True
+    )
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    commune = models.CharField(_("commune"), max_length=100, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=50, blank=True)
+    guardian_name = models.CharField(_("guardian's name"), max_length=150, blank=True)
+    guardian_phone = models.CharField(_("guardian's phone"), max_length=20, blank=True)
+    registered_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["station", "citizen_id"],
+                condition=~models.Q(citizen_id=""),
+                name="patient_unique_citizen_id_per_station",
+            )
+        ]
+        indexes = [models.Index(fields=["station", "full_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
+class Consent(TimestampedModel):
+    """Decree 13/2023: consent is explicit, per purpose, and verifiable (who took it, when)."""
+
+    class Purpose(models.TextChoices):
+        TELEMEDICINE = "telemedicine", _("Telemedicine consultation")
+        RECORDING = "recording", _("Recording")
+        DATA_SHARING = "data_sharing", _("Data sharing")
+
+    class Status(models.TextChoices):
+        GIVEN = "given", _("Given")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=32, choices=Purpose.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.patient} — {self.purpose}: {self.status}"
+
+
+class AuditQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditEntry(models.Model):
+    """Append-only record of every read and write of patient data."""
+
+    class Action(models.TextChoices):
+        READ = "read", _("Read")
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
+        DELETE = "delete", _("Delete")
+        EXPORT = "export", _("Export")
+
+    class Channel(models.TextChoices):
+        HTTP = "http", "HTTP"
+        WS = "ws", "WebSocket"
+        SYSTEM = "system", _("System")
+
+    actor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=16, choices=Action.choices)
+    object_type = models.CharField(max_length=50)
+    object_id = models.CharField(max_length=64)
+    patient_id = models.UUIDField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.HTTP)
+
+    objects: ClassVar[AuditQuerySet] = AuditQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("The audit log is append-only.")
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a retried write (Idempotency-Key), replayed for the same key."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    scope = models.CharField(max_length=100)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "scope", "key"], name="idempotency_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"
+
+
+class LoginFailure(models.Model):
+    """Failed logins, counted per username and per IP to slow down guessing."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,83 @@
+"""Reads of the clinics app. Querysets come back with their relations loaded."""
+
+import uuid
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from clinics.access import parse_uuid, patients_visible_to
+from clinics.models import Consent, Facility, Membership, Patient, Specialty, User
+from clinics.validators import normalize_id
+from telehealth.errors import not_found
+
+
+def patient_list(user: User, *, query: str = "") -> QuerySet[Patient]:
+    """Patients `user` may see, optionally searched by name, CCCD or BHYT number."""
+    qs = patients_visible_to(user)
+    query = query.strip()
+    if query:
+        ident = normalize_id(query)
+        qs = qs.filter(
+            Q(full_name__icontains=query) | Q(citizen_id=ident) | Q(insurance_number=ident)
+        )
+    return qs.order_by("full_name", "id")
+
+
+def consent_current(patient: Patient) -> dict[str, str]:
+    """The latest status per purpose: {"telemedicine": "given", …}."""
+    current: dict[str, str] = {}
+    for consent in patient.consents.order_by("recorded_at", "id"):
+        current[consent.purpose] = consent.status
+    return current
+
+
+def consent_list(patient: Patient) -> QuerySet[Consent]:
+    return patient.consents.select_related("recorded_by").order_by("-recorded_at", "-id")
+
+
+def facility_list() -> QuerySet[Facility]:
+    return Facility.objects.all().order_by("name")
+
+
+def facility_get(facility_id: object) -> Facility:
+    try:
+        return Facility.objects.get(external_id=parse_uuid(facility_id))
+    except Facility.DoesNotExist as exc:
+        raise not_found() from exc
+
+
+def specialty_list() -> QuerySet[Specialty]:
+    return Specialty.objects.all().order_by("name_vi")
+
+
+def specialist_list(*, specialty: str = "", facility: str = "") -> QuerySet[Membership]:
+    """Active specialist memberships; filters take a specialty code/id or a facility id."""
+    qs = (
+        Membership.objects.filter(role=Membership.Role.SPECIALIST, is_active=True)
+        .select_related("user", "facility", "department")
+        .prefetch_related(Prefetch("specialties", queryset=Specialty.objects.order_by("code")))
+        .order_by("user__full_name", "id")
+    )
+    if specialty:
+        condition = Q(specialties__code=specialty)
+        if _is_uuid(specialty):
+            condition |= Q(specialties__external_id=specialty)
+        qs = qs.filter(condition).distinct()
+    if facility:
+        qs = qs.filter(facility__external_id=facility) if _is_uuid(facility) else qs.none()
+    return qs
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def user_roles(user: User) -> list[Membership]:
+    return list(
+        Membership.objects.filter(user=user, is_active=True)
+        .select_related("facility")
+        .order_by("role", "facility__name")
+    )

@@ -1,0 +1,134 @@
+"""Writes of the clinics app. Each owns its transaction and its audit entry."""
+
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinics.audit import Via, audit_record
+from clinics.models import AuditEntry, Consent, Facility, Patient, User
+from clinics.validators import citizen_id_matches_birth
+from telehealth.errors import AppError, invalid
+
+PATIENT_FIELDS = (
+    "full_name",
+    "date_of_birth",
+    "sex",
+    "citizen_id",
+    "insurance_number",
+    "phone",
+    "address",
+    "commune",
+    "ethnicity",
+    "guardian_name",
+    "guardian_phone",
+)
+
+
+def _duplicate_citizen_id() -> AppError:
+    return AppError(
+        "duplicate_citizen_id",
+        _("A patient with this citizen ID (CCCD) is already registered at this station."),
+        status=409,
+        fields={"citizen_id": [str(_("Already registered at this station."))]},
+    )
+
+
+def _check_patient(station: Facility, values: dict[str, Any], exclude_pk: int | None) -> None:
+    errors: dict[str, list[str]] = {}
+    born: date | None = values.get("date_of_birth")
+    if born and born > timezone.localdate():
+        errors["date_of_birth"] = [str(_("The date of birth cannot be in the future."))]
+    citizen_id = values.get("citizen_id") or ""
+    if citizen_id and born and not citizen_id_matches_birth(citizen_id, born):
+        errors["citizen_id"] = [
+            str(_("The citizen ID (CCCD) does not match the year of birth (digits 4–6)."))
+        ]
+    if born and (timezone.localdate() - born).days < 16 * 365 and not values.get("guardian_name"):
+        errors["guardian_name"] = [str(_("A child under 16 needs a guardian's name."))]
+    if errors:
+        raise invalid(errors)
+    if citizen_id:
+        clash = Patient.objects.filter(station=station, citizen_id=citizen_id)
+        if exclude_pk is not None:
+            clash = clash.exclude(pk=exclude_pk)
+        if clash.exists():
+            raise _duplicate_citizen_id()
+
+
+def patient_register(
+    *,
+    station: Facility,
+    actor: User,
+    via: Via,
+    consents: list[str] | None = None,
+    **values: Any,
+) -> Patient:
+    """Register a patient at `station`, with the consents given at the desk.
+
+    Preconditions: `actor` is station staff of `station` (checked by the caller's access
+    function); `values` passed field-level validation.
+    """
+    unknown = set(values) - set(PATIENT_FIELDS)
+    if unknown:
+        raise AppError("unknown_field", _("Unknown fields."), fields={k: ["?"] for k in unknown})
+    _check_patient(station, values, exclude_pk=None)
+    try:
+        with transaction.atomic():
+            patient = Patient.objects.create(station=station, registered_by=actor, **values)
+            audit_record(
+                actor=actor, action=AuditEntry.Action.CREATE, obj=patient, patient=patient, via=via
+            )
+            for purpose in consents or []:
+                _consent_create(
+                    patient=patient,
+                    purpose=purpose,
+                    status=Consent.Status.GIVEN,
+                    actor=actor,
+                    via=via,
+                )
+    except IntegrityError as exc:
+        # Two desks registering the same CCCD at once: the unique constraint decides.
+        raise _duplicate_citizen_id() from exc
+    return patient
+
+
+def patient_update(*, patient: Patient, actor: User, via: Via, **values: Any) -> Patient:
+    """Change a patient's registration. Precondition: `can_edit_patient(actor, patient)`."""
+    merged = {f: getattr(patient, f) for f in PATIENT_FIELDS} | values
+    _check_patient(patient.station, merged, exclude_pk=patient.pk)
+    try:
+        with transaction.atomic():
+            for field, value in values.items():
+                setattr(patient, field, value)
+            patient.save(update_fields=[*values, "updated_at"])
+            audit_record(
+                actor=actor, action=AuditEntry.Action.UPDATE, obj=patient, patient=patient, via=via
+            )
+    except IntegrityError as exc:
+        raise _duplicate_citizen_id() from exc
+    return patient
+
+
+def _consent_create(
+    *, patient: Patient, purpose: str, status: str, actor: User, via: Via, note: str = ""
+) -> Consent:
+    consent = Consent.objects.create(
+        patient=patient, purpose=purpose, status=status, recorded_by=actor, note=note
+    )
+    audit_record(
+        actor=actor, action=AuditEntry.Action.CREATE, obj=consent, patient=patient, via=via
+    )
+    return consent
+
+
+def consent_record(
+    *, patient: Patient, purpose: str, status: str, actor: User, via: Via, note: str = ""
+) -> Consent:
+    """Record consent given or withdrawn for one purpose. Earlier rows stay (verifiable)."""
+    with transaction.atomic():
+        return _consent_create(
+            patient=patient, purpose=purpose, status=status, actor=actor, via=via, note=note
+        )

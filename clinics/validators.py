@@ -1,0 +1,121 @@
+"""Vietnamese identifiers: citizen ID (CCCD) and health-insurance card (BHYT)."""
+
+import re
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# First three digits of a CCCD: the province of birth registration (Circular 07/2016/TT-BCA).
+PROVINCE_CODES = frozenset(
+    [
+        "001",
+        "002",
+        "004",
+        "006",
+        "008",
+        "010",
+        "011",
+        "012",
+        "014",
+        "015",
+        "017",
+        "019",
+        "020",
+        "022",
+        "024",
+        "025",
+        "026",
+        "027",
+        "030",
+        "031",
+        "033",
+        "034",
+        "035",
+        "036",
+        "037",
+        "038",
+        "040",
+        "042",
+        "044",
+        "045",
+        "046",
+        "048",
+        "049",
+        "051",
+        "052",
+        "054",
+        "056",
+        "058",
+        "060",
+        "062",
+        "064",
+        "066",
+        "067",
+        "068",
+        "070",
+        "072",
+        "074",
+        "075",
+        "077",
+        "079",
+        "080",
+        "082",
+        "083",
+        "084",
+        "086",
+        "087",
+        "089",
+        "091",
+        "092",
+        "093",
+        "094",
+        "095",
+        "096",
+    ]
+)
+
+_CCCD = re.compile(r"^\d{12}$")
+_BHYT = re.compile(r"^[A-Z]{2}[1-5]\d{12}$")
+_PHONE = re.compile(r"^(0|\+84)\d{9,10}$")
+
+
+def normalize_id(value: str) -> str:
+    return re.sub(r"[\s.-]", "", value or "").upper()
+
+
+def validate_citizen_id(value: str) -> None:
+    if not _CCCD.match(value):
+        raise ValidationError(
+            _("A citizen ID (CCCD) has exactly 12 digits."), code="invalid_citizen_id"
+        )
+    if value[:3] not in PROVINCE_CODES:
+        raise ValidationError(
+            _("The first 3 digits of a citizen ID (CCCD) must be a province code, not %(code)s."),
+            code="invalid_citizen_id",
+            params={"code": value[:3]},
+        )
+
+
+def citizen_id_matches_birth(value: str, born: date) -> bool:
+    """Digit 4 encodes sex and century, digits 5–6 the year of birth (Circular 07/2016)."""
+    century = 1900 + 100 * (int(value[3]) // 2)
+    return century + int(value[4:6]) == born.year
+
+
+def validate_insurance_number(value: str) -> None:
+    if not _BHYT.match(value):
+        raise ValidationError(
+            _(
+                "A health-insurance number (BHYT) has 15 characters: 2 letters, "
+                "a benefit level 1–5, then 12 digits (e.g. DN4790123456789)."
+            ),
+            code="invalid_insurance_number",
+        )
+
+
+def validate_phone(value: str) -> None:
+    if not _PHONE.match(value):
+        raise ValidationError(
+            _("A phone number starts with 0 or +84 and has 10–11 digits."), code="invalid_phone"
+        )

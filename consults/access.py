@@ -1,0 +1,48 @@
+"""Who may see and join a consultation. One access function, named predicates."""
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from clinics.access import hospital_ids_of, is_admin, parse_uuid, station_ids_of
+from clinics.models import Membership, User
+from consults.models import Consultation
+from telehealth.errors import not_found
+
+
+def consultations_visible_to(user: User) -> QuerySet[Consultation]:
+    """Station staff: their station's consults. Specialists: consults assigned to them.
+    Coordinators: consults at their hospital. Admins: all."""
+    qs = Consultation.objects.select_related(
+        "patient", "station", "station_room", "specialist", "hospital", "specialty"
+    )
+    if not user.is_authenticated:
+        return qs.none()
+    if is_admin(user):
+        return qs
+    condition = Q(station_id__in=station_ids_of(user)) | Q(specialist_id=user.pk)
+    coordinated = hospital_ids_of(user, Membership.Role.COORDINATOR)
+    if coordinated:
+        condition |= Q(hospital_id__in=coordinated)
+    return qs.filter(condition)
+
+
+def consultation_get_for_user(user: User, consultation_id: Any) -> Consultation:
+    try:
+        return consultations_visible_to(user).get(external_id=parse_uuid(consultation_id))
+    except Consultation.DoesNotExist as exc:
+        raise not_found(_("No such consultation.")) from exc
+
+
+def is_station_side(user: User, consultation: Consultation) -> bool:
+    return consultation.station_id in station_ids_of(user)
+
+
+def is_assigned_specialist(user: User, consultation: Consultation) -> bool:
+    return bool(user.is_authenticated) and consultation.specialist_id == user.pk
+
+
+def can_join_consultation(user: User, consultation: Consultation) -> bool:
+    """The call is for the consult's station staff and its specialist (guests: room issue)."""
+    return is_station_side(user, consultation) or is_assigned_specialist(user, consultation)

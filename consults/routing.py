@@ -1,0 +1,5 @@
+"""WebSocket routes of the consult app (see docs/signaling.md)."""
+
+from django.urls import URLPattern, URLResolver
+
+websocket_urlpatterns: list[URLPattern | URLResolver] = []
