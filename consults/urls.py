@@ -1,3 +1,38 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from consults.scheduling import api as scheduling
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("slots/", scheduling.SlotSearch.as_view(), name="slot-search"),
+    path("consultations/", scheduling.ConsultationList.as_view(), name="consultation-list"),
+    path(
+        "consultations/<str:id>/",
+        scheduling.ConsultationDetail.as_view(),
+        name="consultation-detail",
+    ),
+    path(
+        "consultations/<str:id>/check-in/",
+        scheduling.CheckIn.as_view(),
+        name="consultation-check-in",
+    ),
+    path("consultations/<str:id>/cancel/", scheduling.Cancel.as_view(), name="consultation-cancel"),
+    path(
+        "consultations/<str:id>/no-show/", scheduling.NoShow.as_view(), name="consultation-no-show"
+    ),
+    path(
+        "consultations/<str:id>/reschedule/",
+        scheduling.Reschedule.as_view(),
+        name="consultation-reschedule",
+    ),
+    path(
+        "consultations/<str:id>/waitlist/",
+        scheduling.Waitlist.as_view(),
+        name="consultation-waitlist",
+    ),
+    path(
+        "consultations/<str:id>/waitlist/take/",
+        scheduling.Waitlist.as_view(),
+        {"take": True},
+        name="consultation-waitlist-take",
+    ),
+]

@@ -1,0 +1,223 @@
+from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from consults.models import Consultation
+from consults.scheduling.models import (
+    AvailabilityOverride,
+    AvailabilityRule,
+    ConsultRequest,
+    TimeOff,
+    WaitlistEntry,
+)
+from telehealth.serializers import StrictSerializer
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an explicit offset on input; a naive time is refused, not guessed."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            parsed = parse_datetime(value.strip())
+            if parsed is not None and parsed.tzinfo is None:
+                raise serializers.ValidationError(_("Give the time with its UTC offset."))
+        return super().to_internal_value(value)
+
+
+class Ref(serializers.Serializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+
+
+class FacilityRef(Ref):
+    name = serializers.CharField(read_only=True)
+
+
+class PersonRef(Ref):
+    full_name = serializers.CharField(source="display_name", read_only=True)
+
+
+class SpecialtyRef(Ref):
+    code = serializers.CharField(read_only=True)
+    name_vi = serializers.CharField(read_only=True)
+    name_en = serializers.CharField(read_only=True)
+
+
+class ConsultationSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+    patient = PersonRef(read_only=True)
+    station = FacilityRef(read_only=True)
+    station_room = FacilityRef(read_only=True, allow_null=True)
+    specialist = PersonRef(read_only=True, allow_null=True)
+    hospital = FacilityRef(read_only=True, allow_null=True)
+    specialty = SpecialtyRef(read_only=True)
+
+    class Meta:
+        model = Consultation
+        fields = [
+            "id",
+            "status",
+            "patient",
+            "station",
+            "station_room",
+            "specialist",
+            "hospital",
+            "specialty",
+            "start",
+            "end",
+            "urgency",
+            "mode",
+            "reason",
+            "cancel_reason",
+            "no_show_party",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class BookingSerializer(StrictSerializer):
+    patient = serializers.UUIDField()
+    specialist = serializers.UUIDField()
+    specialty = serializers.CharField(required=False, max_length=50)
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+    station_room = serializers.UUIDField(required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    urgency = serializers.ChoiceField(
+        choices=Consultation.Urgency.choices, default=Consultation.Urgency.ROUTINE
+    )
+    mode = serializers.ChoiceField(
+        choices=Consultation.Mode.choices, default=Consultation.Mode.VIDEO
+    )
+
+
+class RangeSerializer(StrictSerializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class CancelSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class NoShowSerializer(StrictSerializer):
+    party = serializers.ChoiceField(choices=Consultation.Party.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+
+    class Meta:
+        model = AvailabilityRule
+        fields = [
+            "id",
+            "weekday",
+            "start_time",
+            "end_time",
+            "slot_minutes",
+            "valid_from",
+            "valid_until",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end_time"] <= attrs["start_time"]:
+            raise serializers.ValidationError({"end_time": [_("Must be after the start.")]})
+        if not 5 <= attrs.get("slot_minutes", 30) <= 240:
+            raise serializers.ValidationError({"slot_minutes": [_("Between 5 and 240 minutes.")]})
+        return attrs
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+
+    class Meta:
+        model = AvailabilityOverride
+        fields = ["id", "date", "day_off", "start_time", "end_time", "slot_minutes"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("day_off"):
+            start, end = attrs.get("start_time"), attrs.get("end_time")
+            if start is None or end is None or end <= start:
+                raise serializers.ValidationError(
+                    {"end_time": [_("Give hours (end after start), or mark a day off.")]}
+                )
+        return attrs
+
+
+class TimeOffSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+
+    class Meta:
+        model = TimeOff
+        fields = ["id", "start", "end", "reason"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["end"] <= attrs["start"]:
+            raise serializers.ValidationError({"end": [_("Must be after the start.")]})
+        return attrs
+
+
+class RequestSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="consultation.external_id", read_only=True)
+    consultation = ConsultationSerializer(read_only=True)
+    waiting_minutes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ConsultRequest
+        fields = [
+            "id",
+            "state",
+            "consultation",
+            "preferred_windows",
+            "notes",
+            "coordinator_message",
+            "waiting_minutes",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+    def get_waiting_minutes(self, obj: ConsultRequest) -> int:
+        return int((timezone.now() - obj.created_at).total_seconds() // 60)
+
+
+class WindowSerializer(StrictSerializer):
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+
+
+class RequestCreateSerializer(StrictSerializer):
+    patient = serializers.UUIDField()
+    specialty = serializers.CharField(max_length=50)
+    hospital = serializers.UUIDField()
+    reason = serializers.CharField(max_length=2000)
+    urgency = serializers.ChoiceField(
+        choices=Consultation.Urgency.choices, default=Consultation.Urgency.ROUTINE
+    )
+    preferred_windows = WindowSerializer(many=True, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+class AcceptSerializer(StrictSerializer):
+    specialist = serializers.UUIDField()
+    start = AwareDateTimeField()
+    end = AwareDateTimeField()
+
+
+class MessageSerializer(StrictSerializer):
+    message = serializers.CharField(max_length=2000)
+
+
+class WaitlistSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+    consultation = serializers.UUIDField(source="consultation.external_id", read_only=True)
+
+    class Meta:
+        model = WaitlistEntry
+        fields = ["id", "consultation", "state", "offered_start", "offered_end"]
+        read_only_fields = fields
