@@ -1,6 +1,7 @@
 from django.urls import URLPattern, URLResolver, path
 
 from consults.scheduling import api as scheduling
+from consults.scheduling import api_calendar as calendar
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("slots/", scheduling.SlotSearch.as_view(), name="slot-search"),
@@ -35,4 +36,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         {"take": True},
         name="consultation-waitlist-take",
     ),
+    path("calendar/", calendar.CalendarFeedView.as_view(), name="calendar-feed"),
+    path("calendar/<str:token>.ics", calendar.CalendarFeedIcs.as_view(), name="calendar-feed-ics"),
 ]

@@ -39,6 +39,10 @@ class PersonRef(Ref):
     full_name = serializers.CharField(source="display_name", read_only=True)
 
 
+class PatientRef(Ref):
+    full_name = serializers.CharField(read_only=True)
+
+
 class SpecialtyRef(Ref):
     code = serializers.CharField(read_only=True)
     name_vi = serializers.CharField(read_only=True)
@@ -47,7 +51,7 @@ class SpecialtyRef(Ref):
 
 class ConsultationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="external_id", read_only=True)
-    patient = PersonRef(read_only=True)
+    patient = PatientRef(read_only=True)
     station = FacilityRef(read_only=True)
     station_room = FacilityRef(read_only=True, allow_null=True)
     specialist = PersonRef(read_only=True, allow_null=True)
