@@ -2,6 +2,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from consults.scheduling import api as scheduling
 from consults.scheduling import api_calendar as calendar
+from consults.scheduling import api_requests as requests
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("slots/", scheduling.SlotSearch.as_view(), name="slot-search"),
@@ -38,4 +39,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("calendar/", calendar.CalendarFeedView.as_view(), name="calendar-feed"),
     path("calendar/<str:token>.ics", calendar.CalendarFeedIcs.as_view(), name="calendar-feed-ics"),
+    path("requests/", requests.RequestList.as_view(), name="request-list"),
+    path("requests/<str:id>/", requests.RequestDetail.as_view(), name="request-detail"),
+    *[
+        path(
+            f"requests/<str:id>/{action}/",
+            requests.RequestAction.as_view(action=action),
+            name=f"request-{action}",
+        )
+        for action in ("accept", "ask-info", "answer", "decline")
+    ],
 ]

@@ -108,7 +108,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('time_zone', models.CharField(default='Asia/Ho_Chi_Minh', max_length=64, verbose_name='time zone')),
-                ('buffer_minutes', models.PositiveSmallIntegerField(default=5, verbose_name='buffer after each consult')),
+                ('buffer_minutes', models.PositiveSmallIntegerField(default=0, verbose_name='buffer after each consult')),
                 ('min_notice_minutes', models.PositiveIntegerField(default=120, verbose_name='minimum notice (minutes)')),
                 ('horizon_days', models.PositiveSmallIntegerField(default=56, verbose_name='booking horizon (days)')),
                 ('max_per_day', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='maximum consults per day')),

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from consults.scheduling import ical
+from consults.scheduling.serializers import FeedUrlSerializer
 from telehealth.auth import request_user
 from telehealth.errors import not_found
 
@@ -18,12 +19,12 @@ from telehealth.errors import not_found
 class CalendarFeedView(APIView):
     """GET: your feed URL. POST: rotate the token (the old URL stops working)."""
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses=FeedUrlSerializer)
     def get(self, request: Request) -> Response:
         feed = ical.feed_get_or_create(request_user(request))
         return Response({"url": _feed_url(request, feed.token)})
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses=FeedUrlSerializer)
     def post(self, request: Request) -> Response:
         feed = ical.feed_rotate(user=request_user(request))
         return Response({"url": _feed_url(request, feed.token)})

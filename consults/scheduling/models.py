@@ -17,7 +17,7 @@ class SpecialistSchedule(TimestampedModel):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="schedule"
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Ho_Chi_Minh")
-    buffer_minutes = models.PositiveSmallIntegerField(_("buffer after each consult"), default=5)
+    buffer_minutes = models.PositiveSmallIntegerField(_("buffer after each consult"), default=0)
     min_notice_minutes = models.PositiveIntegerField(_("minimum notice (minutes)"), default=120)
     horizon_days = models.PositiveSmallIntegerField(_("booking horizon (days)"), default=56)
     max_per_day = models.PositiveSmallIntegerField(

@@ -5,6 +5,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from clinics.serializers import FacilityRefSerializer, SpecialtySerializer, UserRefSerializer
 from consults.models import Consultation
 from consults.scheduling.models import (
     AvailabilityOverride,
@@ -21,42 +22,34 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     def to_internal_value(self, value: Any) -> Any:
         if isinstance(value, str):
-            parsed = parse_datetime(value.strip())
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:  # well formed but impossible (minute 99): DRF says so below
+                parsed = None
             if parsed is not None and parsed.tzinfo is None:
                 raise serializers.ValidationError(_("Give the time with its UTC offset."))
         return super().to_internal_value(value)
 
 
-class Ref(serializers.Serializer):
+class ConsultPatientSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="external_id", read_only=True)
-
-
-class FacilityRef(Ref):
-    name = serializers.CharField(read_only=True)
-
-
-class PersonRef(Ref):
-    full_name = serializers.CharField(source="display_name", read_only=True)
-
-
-class PatientRef(Ref):
     full_name = serializers.CharField(read_only=True)
 
 
-class SpecialtyRef(Ref):
-    code = serializers.CharField(read_only=True)
-    name_vi = serializers.CharField(read_only=True)
-    name_en = serializers.CharField(read_only=True)
+class StationRoomRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+    name = serializers.CharField(read_only=True)
 
 
 class ConsultationSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="external_id", read_only=True)
-    patient = PatientRef(read_only=True)
-    station = FacilityRef(read_only=True)
-    station_room = FacilityRef(read_only=True, allow_null=True)
-    specialist = PersonRef(read_only=True, allow_null=True)
-    hospital = FacilityRef(read_only=True, allow_null=True)
-    specialty = SpecialtyRef(read_only=True)
+    patient = ConsultPatientSerializer(read_only=True)
+    station = FacilityRefSerializer(read_only=True)
+    station_room = StationRoomRefSerializer(read_only=True, allow_null=True)
+    specialist = UserRefSerializer(read_only=True, allow_null=True)
+    hospital = FacilityRefSerializer(read_only=True, allow_null=True)
+    specialty = SpecialtySerializer(read_only=True)
+    no_show_party = serializers.CharField(read_only=True)
 
     class Meta:
         model = Consultation
@@ -225,3 +218,21 @@ class WaitlistSerializer(serializers.ModelSerializer):
         model = WaitlistEntry
         fields = ["id", "consultation", "state", "offered_start", "offered_end"]
         read_only_fields = fields
+
+
+class SlotSerializer(serializers.Serializer):
+    specialist = UserRefSerializer()
+    hospital = FacilityRefSerializer()
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+
+
+class SlotPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = SlotSerializer(many=True)
+
+
+class FeedUrlSerializer(serializers.Serializer):
+    url = serializers.URLField()
