@@ -1,13 +1,13 @@
 """REST API of scheduling: slot search, booking, lifecycle actions. Thin views."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -30,11 +30,14 @@ from consults.scheduling import engine, selectors, services
 from consults.scheduling.serializers import (
     BookingSerializer,
     CancelSerializer,
+    ConsultationQuerySerializer,
     ConsultationSerializer,
     NoShowSerializer,
     RangeSerializer,
     SlotPageSerializer,
+    SlotQuerySerializer,
     WaitlistSerializer,
+    query_params,
 )
 from consults.scheduling.waitlist import waitlist_join, waitlist_take
 from telehealth.auth import request_user
@@ -68,18 +71,7 @@ def can_check_in(user: User, consult: Consultation) -> bool:
 # --- slot search ---------------------------------------------------------------------
 
 
-def _time_param(request: Request, name: str, default: datetime) -> datetime:
-    raw = request.query_params.get(name)
-    if not raw:
-        return default
-    parsed = parse_datetime(raw.replace(" ", "+"))
-    if parsed is None or timezone.is_naive(parsed):
-        raise invalid({name: [str(_("Give an ISO 8601 time with its UTC offset."))]})
-    return parsed
-
-
-def _search_station(request: Request, user: User) -> Facility:
-    raw = request.query_params.get("station")
+def _search_station(raw: Any, user: User) -> Facility:
     own = station_ids_of(user)
     if not raw:
         if not own:
@@ -113,46 +105,43 @@ class SlotSearch(APIView):
     @extend_schema(
         parameters=[
             OpenApiParameter("specialty", str, description="Specialty code or id"),
-            OpenApiParameter("specialist", str, description="One specialist's id"),
-            OpenApiParameter("station", str, description="Station id (default: your own)"),
-            OpenApiParameter("station_room", str, description="Room id (default: the station's)"),
-            OpenApiParameter("from", str, description="ISO 8601 with offset (default: now)"),
-            OpenApiParameter("to", str, description="ISO 8601 with offset (default: +8 weeks)"),
+            OpenApiParameter("specialist", OpenApiTypes.UUID, description="One specialist's id"),
+            OpenApiParameter("station", OpenApiTypes.UUID, description="Station (default: yours)"),
+            OpenApiParameter(
+                "station_room", OpenApiTypes.UUID, description="Room (default: the station's)"
+            ),
+            OpenApiParameter(
+                "from", OpenApiTypes.DATETIME, description="With offset (default: now)"
+            ),
+            OpenApiParameter(
+                "to", OpenApiTypes.DATETIME, description="With offset (default: +8 weeks)"
+            ),
             OpenApiParameter("limit", int, description="At most this many slots (1–200, 20)"),
         ],
         responses=SlotPageSerializer,
     )
     def get(self, request: Request) -> Response:
         user = request_user(request)
-        params = request.query_params
-        specialty, specialist = params.get("specialty", ""), params.get("specialist", "")
+        query = query_params(SlotQuerySerializer, request.query_params)
+        specialty = query.get("specialty", "")
+        specialist = str(query["specialist"]) if query.get("specialist") else ""
         if not specialty and not specialist:
             raise invalid({"specialty": [str(_("Choose a specialty or a specialist."))]})
-        try:
-            limit = max(1, min(200, int(params.get("limit", "20"))))
-        except ValueError as exc:
-            raise invalid({"limit": [str(_("A whole number."))]}) from exc
-        station = _search_station(request, user)
-        room = _station_room(station, params.get("station_room"))
-        now = timezone.now()
-        start = _time_param(request, "from", now)
-        end = _time_param(request, "to", start + timedelta(weeks=8))
+        station = _search_station(query.get("station"), user)
+        room = _station_room(station, query.get("station_room"))
+        start = query.get("from") or timezone.now()
+        end = query.get("to") or start + timedelta(weeks=8)
         if end <= start:
             raise invalid({"to": [str(_("Must be after “from”."))]})
         if end - start > timedelta(weeks=13):
             raise invalid({"to": [str(_("Search at most 13 weeks at a time."))]})
-        if specialist:
-            parse_uuid(specialist)
+        limit = query.get("limit", 20)
         members = selectors.specialists_for_search(specialty=specialty, specialist=specialist)
         if specialist and not members:
             raise not_found(_("No such specialist."))
-        cals = selectors.calendars(members, start=start, end=end)
-        busy = selectors.room_busy(room.pk if room else None, start=start, end=end)
-        slots = engine.earliest_slots(
-            cals, now=now, start=start, end=end, room_busy=busy, limit=limit
-        )
+        found = selectors.free_slots_search(members, room=room, start=start, end=end, limit=limit)
         zone = ZoneInfo(station.time_zone)
-        results = [_slot_json(slot, members[slot.key], zone) for slot in slots]  # type: ignore[index]
+        results = [_slot_json(slot, member, zone) for slot, member in found]
         return Response({"count": len(results), "next": None, "previous": None, "results": results})
 
 
@@ -186,16 +175,23 @@ class ConsultationList(generics.ListAPIView[Consultation]):
     def get_queryset(self) -> QuerySet[Consultation]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Consultation.objects.none()
+        query = query_params(ConsultationQuerySerializer, self.request.query_params)
         qs = consultations_visible_to(request_user(self.request))
-        params = self.request.query_params
-        if params.get("from"):
-            qs = qs.filter(end__gt=_time_param(self.request, "from", timezone.now()))
-        if params.get("to"):
-            qs = qs.filter(start__lt=_time_param(self.request, "to", timezone.now()))
-        if params.get("status"):
-            qs = qs.filter(status__in=params["status"].split(","))
+        if query.get("from"):
+            qs = qs.filter(end__gt=query["from"])
+        if query.get("to"):
+            qs = qs.filter(start__lt=query["to"])
+        if query.get("status"):
+            qs = qs.filter(status__in=query["status"])
         return qs.order_by("start", "id")
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.DATETIME, description="Ending after"),
+            OpenApiParameter("to", OpenApiTypes.DATETIME, description="Starting before"),
+            OpenApiParameter("status", str, description="Comma-separated statuses"),
+        ]
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None

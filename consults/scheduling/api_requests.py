@@ -11,39 +11,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinics.access import (
-    hospital_ids_of,
-    is_admin,
-    parse_uuid,
     patient_get_for_user,
     station_ids_of,
 )
 from clinics.audit import Via
 from clinics.idempotency import idempotent
-from clinics.models import Facility, Membership, Specialty, User
+from clinics.models import Facility, Specialty, User
 from consults.scheduling import selectors, triage
 from consults.scheduling.models import ConsultRequest
 from consults.scheduling.serializers import (
     AcceptSerializer,
     MessageSerializer,
     RequestCreateSerializer,
+    RequestQuerySerializer,
     RequestSerializer,
+    query_params,
 )
 from telehealth.auth import request_user
 from telehealth.errors import AppError, not_found
-
-
-def request_get_for_user(user: User, request_id: Any) -> ConsultRequest:
-    try:
-        return triage.requests_visible_to(user).get(
-            consultation__external_id=parse_uuid(request_id)
-        )
-    except ConsultRequest.DoesNotExist as exc:
-        raise not_found(_("No such request.")) from exc
-
-
-def can_triage(user: User, req: ConsultRequest) -> bool:
-    hospitals = hospital_ids_of(user, Membership.Role.COORDINATOR)
-    return is_admin(user) or req.consultation.hospital_id in hospitals
 
 
 def is_requesting_station(user: User, req: ConsultRequest) -> bool:
@@ -66,7 +51,8 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
     def get_queryset(self) -> QuerySet[ConsultRequest]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return ConsultRequest.objects.none()
-        open_only = self.request.query_params.get("open") in {"1", "true"}
+        query = query_params(RequestQuerySerializer, self.request.query_params)
+        open_only = bool(query.get("open"))
         return triage.request_queue(request_user(self.request), open_only=open_only)
 
     @extend_schema(request=RequestCreateSerializer, responses={201: RequestSerializer})
@@ -113,7 +99,9 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
 class RequestDetail(APIView):
     @extend_schema(responses=RequestSerializer)
     def get(self, request: Request, id: str) -> Response:
-        return Response(RequestSerializer(request_get_for_user(request_user(request), id)).data)
+        return Response(
+            RequestSerializer(triage.request_get_for_user(request_user(request), id)).data
+        )
 
 
 class RequestAction(APIView):
@@ -124,11 +112,11 @@ class RequestAction(APIView):
     @extend_schema(request=MessageSerializer, responses=RequestSerializer)
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
-        req = request_get_for_user(user, id)
+        req = triage.request_get_for_user(user, id)
         if self.action == "answer":
             if not is_requesting_station(user, req):
                 raise _forbidden(_("Only the requesting station answers."))
-        elif not can_triage(user, req):
+        elif not triage.can_triage(user, req):
             raise _forbidden(_("Only the hospital's coordinators triage requests."))
         return idempotent(
             request, f"request_{self.action}:{id}", lambda: self._do(request, user, req)

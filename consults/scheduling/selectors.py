@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from clinics.models import Facility, Membership, StationRoom, User
 from consults.lifecycle import ACTIVE_STATUSES
@@ -131,6 +132,22 @@ def room_busy(
         qs = qs.exclude(pk=exclude)
     rows = qs.values_list("start", "end")
     return engine.Busy(engine.Interval(s, e) for s, e in rows if s is not None and e is not None)
+
+
+def free_slots_search(
+    members: dict[int, Membership],
+    *,
+    room: StationRoom | None,
+    start: datetime,
+    end: datetime,
+    limit: int = 20,
+) -> list[tuple[engine.Slot, Membership]]:
+    """The earliest free slots of these specialists while `room` is free too."""
+    cals = calendars(members, start=start, end=end)
+    busy = room_busy(room.pk if room else None, start=start, end=end)
+    now = timezone.now()
+    slots = engine.earliest_slots(cals, now=now, start=start, end=end, room_busy=busy, limit=limit)
+    return [(slot, members[slot.key]) for slot in slots]  # type: ignore[index]
 
 
 def default_room(station: Facility) -> StationRoom | None:

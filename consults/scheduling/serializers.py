@@ -14,6 +14,7 @@ from consults.scheduling.models import (
     TimeOff,
     WaitlistEntry,
 )
+from telehealth.errors import invalid
 from telehealth.serializers import StrictSerializer
 
 
@@ -236,3 +237,49 @@ class SlotPageSerializer(serializers.Serializer):
 
 class FeedUrlSerializer(serializers.Serializer):
     url = serializers.URLField()
+
+
+def query_params(serializer_class: type[serializers.Serializer], params: Any) -> dict[str, Any]:
+    """Validate query parameters like a body: each at most once, typed, or a 400."""
+    repeated = sorted(k for k in params if len(params.getlist(k)) > 1)
+    if repeated:
+        raise invalid({k: [str(_("Give this parameter once."))] for k in repeated})
+    body = serializer_class(data={k: params.get(k) for k in params})
+    body.is_valid(raise_exception=True)
+    return dict(body.validated_data)
+
+
+class _FromTo(serializers.Serializer):
+    """`from` is a Python keyword: the field is added by name."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = AwareDateTimeField(required=False)
+        fields["to"] = AwareDateTimeField(required=False)
+        return fields
+
+
+class SlotQuerySerializer(_FromTo):
+    specialty = serializers.CharField(required=False, max_length=50)
+    specialist = serializers.UUIDField(required=False)
+    station = serializers.UUIDField(required=False)
+    station_room = serializers.UUIDField(required=False)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+
+class ConsultationQuerySerializer(_FromTo):
+    status = serializers.CharField(required=False, max_length=200)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+    def validate_status(self, value: str) -> list[str]:
+        wanted = [v for v in value.split(",") if v]
+        if any(v not in Consultation.Status.values for v in wanted):
+            raise serializers.ValidationError(_("Unknown status."))
+        return wanted
+
+
+class RequestQuerySerializer(serializers.Serializer):
+    open = serializers.BooleanField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)

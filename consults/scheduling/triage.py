@@ -12,15 +12,16 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from clinics.access import hospital_ids_of, is_admin, parse_uuid
 from clinics.audit import Via, audit_record
-from clinics.models import AuditEntry, Facility, Patient, Specialty, User
+from clinics.models import AuditEntry, Facility, Membership, Patient, Specialty, User
 from consults.access import consultations_visible_to
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation, ConsultationEvent
 from consults.scheduling import selectors
 from consults.scheduling.models import ConsultRequest
 from consults.scheduling.services import consultation_assign
-from telehealth.errors import AppError
+from telehealth.errors import AppError, not_found
 
 S = Consultation.Status
 State = ConsultRequest.State
@@ -37,6 +38,18 @@ def requests_visible_to(user: User) -> QuerySet[ConsultRequest]:
         "consultation__specialist",
         "consultation__station_room",
     ).filter(consultation__in=consultations_visible_to(user))
+
+
+def request_get_for_user(user: User, request_id: Any) -> ConsultRequest:
+    try:
+        return requests_visible_to(user).get(consultation__external_id=parse_uuid(request_id))
+    except ConsultRequest.DoesNotExist as exc:
+        raise not_found(_("No such request.")) from exc
+
+
+def can_triage(user: User, req: ConsultRequest) -> bool:
+    hospitals = hospital_ids_of(user, Membership.Role.COORDINATOR)
+    return is_admin(user) or req.consultation.hospital_id in hospitals
 
 
 def request_queue(user: User, *, open_only: bool = False) -> QuerySet[ConsultRequest]:
