@@ -25,6 +25,7 @@ from consults.scheduling.models import (
 # Bookings and time off are loaded with this margin so a local day cut by the window
 # still counts every consult of that day (daily cap) and every buffer that reaches in.
 MARGIN = timedelta(days=2)
+SEARCH_CHUNK = timedelta(weeks=1)
 
 
 def schedule_of(specialist_id: int) -> SpecialistSchedule:
@@ -142,12 +143,28 @@ def free_slots_search(
     end: datetime,
     limit: int = 20,
 ) -> list[tuple[engine.Slot, Membership]]:
-    """The earliest free slots of these specialists while `room` is free too."""
-    cals = calendars(members, start=start, end=end)
-    busy = room_busy(room.pk if room else None, start=start, end=end)
+    """The earliest free slots of these specialists while `room` is free too.
+
+    Searched a week at a time: every slot of one week comes before any of the next, so
+    the search stops at the first week that fills `limit` and usually loads one week of
+    bookings, not eight."""
     now = timezone.now()
-    slots = engine.earliest_slots(cals, now=now, start=start, end=end, room_busy=busy, limit=limit)
-    return [(slot, members[slot.key]) for slot in slots]  # type: ignore[index]
+    found: list[engine.Slot] = []
+    chunk_start = start
+    while chunk_start < end and len(found) < limit:
+        chunk_end = min(end, chunk_start + SEARCH_CHUNK)
+        cals = calendars(members, start=chunk_start, end=chunk_end)
+        busy = room_busy(room.pk if room else None, start=chunk_start, end=chunk_end)
+        found += engine.earliest_slots(
+            cals,
+            now=now,
+            start=chunk_start,
+            end=chunk_end,
+            room_busy=busy,
+            limit=limit - len(found),
+        )
+        chunk_start = chunk_end
+    return [(slot, members[slot.key]) for slot in found]  # type: ignore[index]
 
 
 def default_room(station: Facility) -> StationRoom | None:

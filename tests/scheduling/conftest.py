@@ -97,7 +97,3 @@ def book(cast: Cast, api: Callable[[User | None], APIClient]) -> BookFn:
         return client.post("/api/v1/consultations/", body, format="json", headers=headers)  # type: ignore[return-value]
 
     return do
-
-
-# The lead's end-to-end fixtures (real daphne, Debian's Chromium), for the browser test here.
-from tests.e2e.conftest import browser, daphne_server, login, screenshot  # noqa: E402,F401

@@ -129,3 +129,17 @@ def test_the_first_slot_respects_the_minimum_notice(
 
     first = datetime.fromisoformat(body["results"][0]["start"])
     assert first >= timezone.now() + timedelta(minutes=hours.min_notice_minutes)
+
+
+def test_it_finds_slots_beyond_a_fully_blocked_first_week(
+    cast: Cast, hours: SpecialistSchedule, day: date, api: Api
+) -> None:
+    from consults.scheduling.models import TimeOff
+
+    TimeOff.objects.create(
+        specialist=cast.specialist, start=at(day, 0), end=at(day + timedelta(days=10), 0)
+    )
+    params = {"specialist": str(cast.specialist.external_id), "from": at(day, 0).isoformat()}
+    body = search(api, cast.nurse, **params)
+    assert body["results"][0]["start"] == at(day + timedelta(days=10), 8).isoformat()
+    assert body["count"] == 20

@@ -1,4 +1,5 @@
-"""In Chromium: `station` books a consult through the pages; `specialist` sees it."""
+"""Scheduling in Chromium: `station` books a consult through the pages; `specialist` sees it
+on the agenda. (Here rather than in tests/scheduling/ to share the one Playwright session.)"""
 
 import io
 from typing import Any
@@ -8,7 +9,7 @@ from django.core.management import call_command
 
 from consults.models import Consultation
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PATIENT = "Bế Minh Khôi"  # a demo patient with no consult yet
 SPECIALIST = "TS.BS Nguyễn Văn An"
