@@ -224,7 +224,7 @@ def check_booking(
     """
     if start < now + cal.notice:
         return "too_late"
-    if start > now + cal.horizon:
+    if start >= now + cal.horizon:
         return "beyond_horizon"
     day = start.astimezone(cal.tz).date()
     # A window never crosses local midnight, so the start's local day holds it.
