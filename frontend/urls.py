@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import views
+from frontend import views, views_room
 
 app_name = "frontend"
 
@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("room/precall/", views_room.precall, name="room-precall"),
+    path("room/guest/<str:token>/", views_room.guest, name="room-guest"),
+    path("room/<str:id>/", views_room.room, name="room"),
 ]
