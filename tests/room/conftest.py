@@ -12,8 +12,12 @@ from django.test import Client
 from clinics.models import User
 from consults.models import Consultation
 from telehealth.asgi import application
+from tests.e2e.conftest import browser, daphne_server, login, screenshot, start_daphne
 
 ORIGIN = b"http://127.0.0.1"
+
+# The lead's e2e fixtures (real daphne, Chromium), for the room's end-to-end tests.
+__all__ = ["browser", "daphne_server", "login", "screenshot", "start_daphne"]
 
 
 @database_sync_to_async
