@@ -3,10 +3,33 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from clinics.models import User
+from consults.models import Consultation
 from consults.room.access import RoomDenied, room_participant
 from consults.room.services import guest_invite_from_token
+
+
+def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
+    strings: dict[str, str] = {value: str(label) for value, label in Consultation.Status.choices}
+    strings.update(
+        {
+            "reconnecting": _("Connection lost. Reconnecting…"),
+            "ended": _("The consult has ended."),
+            "no_camera": _("No camera: you joined with audio only."),
+            "confirm_end": _("End the consult for everyone?"),
+            "q_good": _("Good"),
+            "q_fair": _("Fair"),
+            "q_poor": _("Poor"),
+            "q_unknown": "—",
+            "close_4401": _("Your login has expired. Log in again."),
+            "close_4403": _("You are not a participant of this consultation."),
+            "close_4404": _("No such consultation."),
+            "close_4409": _("This consult was opened in another window, or cannot be joined now."),
+        }
+    )
+    return {"consultation": str(consult.external_id), "guestToken": guest_token, "strings": strings}
 
 
 @login_required
@@ -21,7 +44,11 @@ def room(request: HttpRequest, id: str) -> HttpResponse:
     return render(
         request,
         "frontend/room/room.html",
-        {"consult": participant.consultation, "role": participant.role, "guest_token": ""},
+        {
+            "consult": participant.consultation,
+            "role": participant.role,
+            "config": _config(participant.consultation),
+        },
     )
 
 
@@ -37,5 +64,9 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "frontend/room/room.html",
-        {"consult": invite.consultation, "role": "guest", "guest_token": token},
+        {
+            "consult": invite.consultation,
+            "role": "guest",
+            "config": _config(invite.consultation, token),
+        },
     )
