@@ -54,7 +54,16 @@ def room(request: HttpRequest, id: str) -> HttpResponse:
 
 @login_required
 def precall(request: HttpRequest) -> HttpResponse:
-    return render(request, "frontend/room/precall.html")
+    strings = {
+        "running": _("Testing…"),
+        "ok": _("Working"),
+        "missing": _("Not found"),
+        "busy": _("The test server is busy. Try again in a minute."),
+        "pass": _("Pass: your link is good for video."),
+        "warn": _("Warning: video may be poor; audio should work."),
+        "fail": _("Fail: fix the camera, microphone or connection before the consult."),
+    }
+    return render(request, "frontend/room/precall.html", {"config": {"strings": strings}})
 
 
 def guest(request: HttpRequest, token: str) -> HttpResponse:

@@ -47,3 +47,24 @@ def test_station_and_specialist_both_see_remote_video(
     finally:
         for context in contexts:
             context.close()
+
+
+def test_the_precall_test_passes_against_the_echo_peer(
+    daphne_server: Any, browser: Any, login: Any, screenshot: Any, cast
+) -> None:
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    try:
+        login(page, daphne_server, cast.nurse.username)
+        page.goto(f"{daphne_server.url}/room/precall/")
+        page.click("#start")
+        page.wait_for_function("window.precallResult !== undefined", timeout=35_000)
+        result = page.evaluate("window.precallResult")
+        screenshot(page, "result")
+        assert result["camera"]
+        assert result["microphone"]
+        assert result["framesDecoded"] > 0
+        assert result["verdict"] == "pass", result
+        assert page.get_attribute("#verdict", "data-verdict") == "pass"
+    finally:
+        context.close()

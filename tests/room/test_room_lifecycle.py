@@ -169,3 +169,15 @@ async def test_a_negative_quality_figure_is_refused(open_room: Opener, cast, con
     await station.expect("welcome")
     await station.send({"type": "quality", "rtt_ms": -1})
     assert (await station.expect("error"))["code"] == "invalid_field"
+
+
+@pytest.mark.redis
+async def test_an_idle_socket_outlives_the_redis_layers_blocking_read(
+    open_room: Opener, cast, consultation
+) -> None:
+    # channels-redis blocks 5 s per receive; redis-py 8's default socket timeout is also 5 s.
+    station = await open_room(cast.nurse, consultation)
+    await station.expect("welcome")
+    assert await station.got_no("error", within=6.5)
+    await station.send({"type": "ping", "t": 1})
+    assert (await station.expect("pong"))["t"] == 1

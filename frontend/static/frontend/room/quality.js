@@ -7,7 +7,7 @@ export async function sample(pc, previous) {
   let lost = 0, received = 0;
   // getStats may reuse report objects: copy the numbers out at once.
   stats.forEach((r) => {
-    if (r.type === "candidate-pair" && r.nominated && r.currentRoundTripTime !== undefined) out.rtt_ms = r.currentRoundTripTime * 1000;
+    if (r.type === "candidate-pair" && (r.nominated || r.state === "succeeded") && r.currentRoundTripTime !== undefined) out.rtt_ms = r.currentRoundTripTime * 1000;
     if (r.type === "inbound-rtp") {
       lost += r.packetsLost || 0;
       received += r.packetsReceived || 0;
