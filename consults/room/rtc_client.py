@@ -114,10 +114,11 @@ class RoomClient:
         return str((await asyncio.to_thread(self._post, path, None, self.token))["ticket"])
 
     # --- signaling -------------------------------------------------------------------
-    async def join(self) -> dict[str, Any]:
+    async def join(self, ticket: str | None = None) -> dict[str, Any]:
+        """Open the socket and say hello (with a fresh ticket unless one is given)."""
         from websockets.asyncio.client import connect
 
-        ticket = await self.ticket()
+        ticket = ticket or await self.ticket()
         ws_url = self.base_url.replace("http", "ws", 1)
         self.joined_at = time.perf_counter()
         self.ws = await connect(
