@@ -27,9 +27,12 @@ def django_setup() -> None:
     os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
     if not os.environ.get("REDIS_URL") or "postgres" not in os.environ.get("DATABASE_URL", ""):
         sys.exit("set DATABASE_URL (PostgreSQL) and REDIS_URL: the budgets are for that stack")
+    import logging
+
     import django
 
     django.setup()
+    logging.getLogger().setLevel(logging.WARNING)
 
 
 def prepare(rooms: int) -> tuple[list[str], dict[str, str]]:
@@ -84,6 +87,11 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws = f"ws://127.0.0.1:{self.port}"
         env = dict(os.environ, DEBUG="0", PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+        # As deployed (docs/deploy.md): keep database connections between the consumers'
+        # database_sync_to_async calls; 0 would open one per call.
+        env.setdefault("DATABASE_CONN_MAX_AGE", "60")
+        (ROOT / "artifacts").mkdir(exist_ok=True)
+        log = (ROOT / "artifacts" / f"bench-daphne-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -97,8 +105,8 @@ class Server:
             ],
             cwd=ROOT,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -112,7 +120,11 @@ class Server:
 
     def stop(self) -> None:
         self.proc.terminate()
-        self.proc.wait(timeout=10)
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # daphne waits for open sockets
+            self.proc.kill()
+            self.proc.wait(timeout=5)
 
 
 def pct(values: list[float], p: float) -> float:
@@ -139,7 +151,9 @@ def write_section(title: str, body: str) -> None:
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     header = f"## {title}"
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    section = f"{header}\n\n{stamp} · {machine()}\n\n{body.strip()}\n"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    where = f"{stamp} · {machine()} · load average after the run {load}"
+    section = f"{header}\n\n{where}\n\n{body.strip()}\n"
     if header in text:
         start = text.index(header)
         end = text.find("\n## ", start + len(header))

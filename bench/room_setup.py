@@ -51,7 +51,7 @@ async def app_setup(server: Server, consult: str, cookies: dict[str, str]) -> fl
 def _ticket(server: Server, consult: str, cookie: str) -> str:
     import urllib.request
 
-    csrf = "benchcsrftoken0123456789abcdefghij"
+    csrf = "benchcsrf0123456789abcdefghijklm"
     request = urllib.request.Request(  # noqa: S310
         f"{server.url}/api/v1/consultations/{consult}/room-ticket/",
         data=b"{}",

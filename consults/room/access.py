@@ -5,7 +5,9 @@
 """
 
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import Exists, F, OuterRef, Q, Value
 from django.utils import timezone
 
 from clinics.access import parse_uuid
@@ -91,3 +93,41 @@ def room_participant(
     if participant.consultation.status not in JOINABLE:
         raise RoomDenied(CLOSE_NOT_JOINABLE, "not_joinable")
     return participant
+
+
+def still_allowed(participant: Participant, peer_id: str) -> None:
+    """The per-frame re-check, in one query: this connection is still in the room, the consult
+    is still joinable, and the participant still may join. Raises RoomDenied otherwise."""
+    from clinics.models import Facility, Membership
+    from consults.room.models import RoomPeer
+
+    checks: dict[str, Any] = {"status": F("consultation__status")}
+    if participant.user is not None:
+        uid = participant.user.pk
+        checks["active"] = Exists(User.objects.filter(pk=uid, is_active=True))
+        if participant.role == "station":
+            checks["allowed"] = Exists(
+                Membership.objects.filter(
+                    user_id=uid,
+                    is_active=True,
+                    role=Membership.Role.STATION_STAFF,
+                    facility_id=OuterRef("consultation__station_id"),
+                    facility__kind=Facility.Kind.COMMUNE_STATION,
+                )
+            )
+        else:
+            checks["allowed"] = Q(consultation__specialist_id=uid)
+    elif participant.guest is not None:
+        checks["active"] = Value(True)
+        checks["allowed"] = Exists(
+            GuestInvite.objects.filter(
+                pk=participant.guest.pk, revoked_at__isnull=True, expires_at__gt=timezone.now()
+            )
+        )
+    row: Any = RoomPeer.objects.filter(peer_id=peer_id).values(**checks).first()
+    if row is None:
+        raise RoomDenied(CLOSE_NOT_JOINABLE, "replaced")
+    if row["status"] not in JOINABLE:
+        raise RoomDenied(CLOSE_NOT_JOINABLE, "not_joinable")
+    if not (row["active"] and row["allowed"]):
+        raise RoomDenied(CLOSE_FORBIDDEN, "access_revoked")

@@ -5,11 +5,13 @@ Thin: authenticate, authorize, validate the frame, call a service or relay, repl
 
 import asyncio
 import json
+import random
 import secrets
 import time
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -26,9 +28,10 @@ from consults.room.access import (
     Participant,
     RoomDenied,
     room_participant,
+    still_allowed,
 )
 from consults.room.events import consultation_payload, room_group
-from consults.room.models import GuestInvite, RoomPeer
+from consults.room.models import RoomPeer
 from consults.room.services import quality_report_record, room_ticket_redeem
 from consults.room.turn import ice_servers_for
 from telehealth.errors import AppError
@@ -71,16 +74,7 @@ def _resolve(consultation_id: str, user: Any, ticket: str | None) -> Participant
     return room_participant(consultation_id=consultation_id, user=user)
 
 
-@database_sync_to_async
-def _recheck(participant: Participant, peer_id: str) -> Participant:
-    user = User.objects.get(pk=participant.user.pk) if participant.user else None
-    guest = GuestInvite.objects.get(pk=participant.guest.pk) if participant.guest else None
-    fresh = room_participant(
-        consultation_id=str(participant.consultation.external_id), user=user, guest=guest
-    )
-    if not RoomPeer.objects.filter(peer_id=peer_id).exists():
-        raise RoomDenied(CLOSE_NOT_JOINABLE, "replaced")
-    return fresh
+_recheck = database_sync_to_async(still_allowed)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -162,6 +156,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         timer = getattr(self, "hello_timer", None)
         if timer is not None:
             timer.cancel()
+        reauth = getattr(self, "reauth_task", None)
+        if reauth is not None:
+            reauth.cancel()
         if not self.peer or self.participant is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -213,18 +210,31 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await getattr(self, f"on_{kind}")(data)
 
     async def authorized(self) -> bool:
-        """Re-check access (at most every ROOM_REAUTH_SECONDS) before acting on a frame."""
-        now = time.monotonic()
-        if now - self.checked_at < _setting("ROOM_REAUTH_SECONDS", 2):
-            return True
+        """The per-frame gate. Access is re-read from the database every ROOM_REAUTH_SECONDS
+        by a background check (revocations are also pushed at once), so the relay path does
+        no query; if that check has fallen behind, the frame waits for a fresh one."""
+        if self.closing:
+            return False
+        if time.monotonic() - self.checked_at > 2 * _setting("ROOM_REAUTH_SECONDS", 5):
+            return await self._recheck_now()
+        return True
+
+    async def _recheck_now(self) -> bool:
         assert self.participant is not None
         try:
-            self.participant = await _recheck(self.participant, self.peer)
+            await _recheck(self.participant, self.peer)
         except RoomDenied as denied:
             await self.deny(denied)
             return False
-        self.checked_at = now
+        self.checked_at = time.monotonic()
         return True
+
+    async def _reauth_loop(self) -> None:
+        interval = _setting("ROOM_REAUTH_SECONDS", 5)
+        while not self.closing:
+            await asyncio.sleep(interval * (0.8 + 0.4 * random.random()))
+            if not self.closing and not await self._recheck_now():
+                return
 
     async def on_hello(self, data: dict[str, Any]) -> None:
         try:
@@ -245,6 +255,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.deny(denied)
             return
         self.peer, self.checked_at = peer, time.monotonic()
+        self.reauth_task = asyncio.ensure_future(self._reauth_loop())
         self.rev = self.snapshot_rev = result.rev
         self.peers = {p.peer_id: p for p in result.peers}
         await self.send_frame(
@@ -311,11 +322,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.peers[target] = row
         pseq = self.send_pseq.get(target, 0) + 1
         self.send_pseq[target] = pseq
+        kind = data["type"]
         frame = {k: v for k, v in data.items() if k != "to"}
-        await self.channel_layer.send(
-            row.channel_name,
-            {"type": "room.relay", "frame": {**frame, "from": self.peer, "pseq": pseq}},
-        )
+        try:
+            await self.channel_layer.send(
+                row.channel_name,
+                {"type": "room.relay", "frame": {**frame, "from": self.peer, "pseq": pseq}},
+            )
+        except ChannelFull:
+            # The target's process is not keeping up; its next frame from us shows a gap
+            # in `pseq`, so it is told to resync.
+            await self.error("peer_busy", _("The other side is not receiving; try again."), kind)
 
     on_offer = on_answer = on_candidate = on_restart = _relay
 

@@ -272,17 +272,51 @@ async def test_it_lets_only_the_specialist_end_the_consult(
     assert (await station.expect("error"))["code"] == "not_allowed"
 
 
-async def test_it_rechecks_access_on_messages_and_closes_4403_when_it_is_gone(
+async def test_it_rechecks_access_while_connected_and_closes_4403_when_it_is_gone(
     open_room: Opener, cast, consultation, settings
 ) -> None:
-    settings.ROOM_REAUTH_SECONDS = 0
+    settings.ROOM_REAUTH_SECONDS = 0.1
     station = await open_room(cast.nurse, consultation)
     await station.expect("welcome")
     await database_sync_to_async(
         lambda: Membership.objects.filter(user=cast.nurse).update(is_active=False)
     )()
+    assert await station.closed() == 4403
+    assert station.frames[-1]["code"] == "access_revoked"
+
+
+async def test_a_frame_waits_for_a_fresh_check_when_the_background_one_fell_behind(
+    open_room: Opener, cast, consultation, settings
+) -> None:
+    settings.ROOM_REAUTH_SECONDS = 3600
+    station = await open_room(cast.nurse, consultation)
+    await station.expect("welcome")
+    await database_sync_to_async(
+        lambda: Membership.objects.filter(user=cast.nurse).update(is_active=False)
+    )()
+    settings.ROOM_REAUTH_SECONDS = 0.0001  # the last check is now "old"
     await station.send({"type": "resync"})
     assert await station.closed() == 4403
+    assert not any(f["type"] == "room" for f in station.frames)
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"status": Consultation.Status.CANCELLED}, 4409),
+        ({"specialist": None}, 4403),
+    ],
+)
+async def test_a_consult_that_changes_under_the_call_closes_the_socket(
+    open_room: Opener, cast, consultation, settings, change, code
+) -> None:
+    settings.ROOM_REAUTH_SECONDS = 0.1
+    specialist = await open_room(cast.specialist, consultation)
+    await specialist.expect("welcome")
+    await database_sync_to_async(
+        lambda: Consultation.objects.filter(pk=consultation.pk).update(**change)
+    )()
+    assert await specialist.closed() == code
 
 
 async def test_every_server_frame_carries_a_growing_seq(
