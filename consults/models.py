@@ -110,4 +110,5 @@ class ConsultationEvent(models.Model):
         return f"{self.from_status or '∅'} → {self.to_status}"
 
 
+from consults.room.models import *  # noqa: E402, F403
 from consults.scheduling.models import *  # noqa: E402, F403

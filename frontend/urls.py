@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import views, views_scheduling, views_scheduling_hospital
+from frontend import views, views_room, views_scheduling, views_scheduling_hospital
 
 app_name = "frontend"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("requests/answer/", views_scheduling.request_answer, name="request-answer"),
     path("availability/", views_scheduling_hospital.availability_page, name="availability"),
     path("triage/", views_scheduling_hospital.triage_page, name="triage"),
+    path("room/precall/", views_room.precall, name="room-precall"),
+    path("room/guest/<str:token>/", views_room.guest, name="room-guest"),
+    path("room/<str:id>/", views_room.room, name="room"),
 ]

@@ -134,7 +134,15 @@ AUTH_USER_MODEL = "clinics.User"
 REDIS_URL = env_str("REDIS_URL")
 CHANNEL_LAYER_KEY = env_str("CHANNEL_LAYER_KEY")
 if REDIS_URL:
-    _redis_host: dict[str, object] = {"address": REDIS_URL}
+    # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis'
+    # blocking receive (BZPOPMIN 5 s): an idle consumer would die. Allow more than that.
+    # Its asyncio pool also stops at 100 connections and then raises instead of waiting:
+    # 400 sockets joining at once (group_add + group_send each) crossed it in bench/.
+    _redis_host: dict[str, object] = {
+        "address": REDIS_URL,
+        "socket_timeout": 30,
+        "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
+    }
     _layer_config: dict[str, object] = {"hosts": [_redis_host], "capacity": 1500, "expiry": 30}
     if CHANNEL_LAYER_KEY:
         _layer_config["symmetric_encryption_keys"] = [CHANNEL_LAYER_KEY]

@@ -64,7 +64,10 @@ def start_daphne(django_db_blocker: Any) -> Iterator[Callable[..., Daphne]]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+# Module scope: while Playwright's sync API runs, its event loop occupies this thread and
+# pytest-asyncio cannot set up async fixtures; closing it with the module frees the thread
+# for the async tests of the modules that follow.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         if os.environ.get("TELEHEALTH_REQUIRE_SERVICES"):
@@ -80,6 +83,7 @@ def browser() -> Iterator[Any]:
         chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture

@@ -55,7 +55,9 @@ def test_postgres_and_redis_come_from_urls(monkeypatch: pytest.MonkeyPatch) -> N
     )
     layer = s["CHANNEL_LAYERS"]["default"]
     assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    assert layer["CONFIG"]["hosts"] == [{"address": "redis://cache.internal:6379/2"}]
+    assert layer["CONFIG"]["hosts"] == [
+        {"address": "redis://cache.internal:6379/2", "socket_timeout": 30, "max_connections": 2000}
+    ]
     assert layer["CONFIG"]["symmetric_encryption_keys"] == ["layer-secret"]
     assert s["ALLOWED_HOSTS"] == ["telehealth.soyte.example", "10.0.0.5"]
 

@@ -1,0 +1,133 @@
+"""Who is in a consult's room: staff of its station, its specialist, its invited guests.
+
+`room_participant(...)` resolves a user or a guest invitation into a `Participant` or raises
+`RoomDenied` with the close code of docs/signaling.md (4404, 4403, 4409).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.utils import timezone
+
+from clinics.access import parse_uuid
+from clinics.models import User
+from consults.access import is_assigned_specialist, is_station_side
+from consults.models import Consultation
+from consults.room.models import GuestInvite
+from telehealth.errors import AppError
+
+S = Consultation.Status
+JOINABLE = frozenset({S.BOOKED, S.CHECKED_IN, S.IN_PROGRESS, S.INTERRUPTED})
+
+CLOSE_UNAUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_NOT_JOINABLE = 4409
+CLOSE_RATE_LIMITED = 4429
+
+
+class RoomDenied(Exception):
+    def __init__(self, close_code: int, code: str) -> None:
+        super().__init__(code)
+        self.close_code = close_code
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Participant:
+    consultation: Consultation
+    member: str  # "u:<uuid>" / "g:<uuid>": one connection per member
+    role: str  # station / specialist / guest
+    name: str
+    user: User | None = None
+    guest: GuestInvite | None = None
+
+
+def room_role(user: User, consultation: Consultation) -> str | None:
+    if is_station_side(user, consultation):
+        return "station"
+    if is_assigned_specialist(user, consultation):
+        return "specialist"
+    return None
+
+
+def consultation_by_id(consultation_id: str) -> Consultation:
+    """The room's consult whoever asks. Room ids are random UUIDs handed out in links, so
+    telling "not yours" (4403) from "no such consult" (4404) confirms nothing guessable, and
+    it tells a station nurse logged in on the wrong account what is wrong (docs/signaling.md).
+    """
+    try:
+        return Consultation.objects.select_related("patient", "station", "specialist").get(
+            external_id=parse_uuid(consultation_id)
+        )
+    except (Consultation.DoesNotExist, AppError) as exc:
+        raise RoomDenied(CLOSE_NOT_FOUND, "not_found") from exc
+
+
+def guest_is_valid(guest: GuestInvite) -> bool:
+    return guest.revoked_at is None and guest.expires_at > timezone.now()
+
+
+def room_participant(
+    *, consultation_id: str, user: User | None = None, guest: GuestInvite | None = None
+) -> Participant:
+    """Resolve who joins; raise RoomDenied (4404 unseen consult, 4403 not on it, 4409 status)."""
+    if guest is not None:
+        consult = guest.consultation
+        if str(consult.external_id) != str(consultation_id):
+            raise RoomDenied(CLOSE_NOT_FOUND, "not_found")
+        if not guest_is_valid(guest):
+            raise RoomDenied(CLOSE_FORBIDDEN, "invite_revoked")
+        participant = Participant(
+            consult, f"g:{guest.external_id}", "guest", guest.display_name or "Guest", guest=guest
+        )
+    elif user is not None and user.is_authenticated:
+        consult = consultation_by_id(consultation_id)
+        role = room_role(user, consult)
+        if role is None:
+            raise RoomDenied(CLOSE_FORBIDDEN, "not_a_participant")
+        participant = Participant(consult, f"u:{user.external_id}", role, user.display_name, user)
+    else:
+        raise RoomDenied(CLOSE_UNAUTHENTICATED, "not_authenticated")
+    if participant.consultation.status not in JOINABLE:
+        raise RoomDenied(CLOSE_NOT_JOINABLE, "not_joinable")
+    return participant
+
+
+def still_allowed(participant: Participant, peer_id: str) -> None:
+    """The per-frame re-check, in one query: this connection is still in the room, the consult
+    is still joinable, and the participant still may join. Raises RoomDenied otherwise."""
+    from clinics.models import Facility, Membership
+    from consults.room.models import RoomPeer
+
+    checks: dict[str, Any] = {"status": F("consultation__status")}
+    if participant.user is not None:
+        uid = participant.user.pk
+        checks["active"] = Exists(User.objects.filter(pk=uid, is_active=True))
+        if participant.role == "station":
+            checks["allowed"] = Exists(
+                Membership.objects.filter(
+                    user_id=uid,
+                    is_active=True,
+                    role=Membership.Role.STATION_STAFF,
+                    facility_id=OuterRef("consultation__station_id"),
+                    facility__kind=Facility.Kind.COMMUNE_STATION,
+                )
+            )
+        else:
+            checks["allowed"] = Q(consultation__specialist_id=uid)
+    elif participant.guest is not None:
+        checks["active"] = Value(True)
+        checks["allowed"] = Exists(
+            GuestInvite.objects.filter(
+                pk=participant.guest.pk, revoked_at__isnull=True, expires_at__gt=timezone.now()
+            )
+        )
+    row: Any = RoomPeer.objects.filter(peer_id=peer_id).values(**checks).first()
+    if row is None:
+        raise RoomDenied(CLOSE_NOT_JOINABLE, "replaced")
+    if row["status"] not in JOINABLE:
+        raise RoomDenied(CLOSE_NOT_JOINABLE, "not_joinable")
+    if not (row["active"] and row["allowed"]):
+        raise RoomDenied(CLOSE_FORBIDDEN, "access_revoked")

@@ -1,0 +1,456 @@
+"""The consult room socket (/ws/consultations/<id>/) — protocol in docs/signaling.md.
+
+Thin: authenticate, authorize, validate the frame, call a service or relay, reply.
+"""
+
+import asyncio
+import json
+import random
+import secrets
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from clinics.audit import Via
+from clinics.models import User
+from consults.models import Consultation
+from consults.room import presence, protocol
+from consults.room.access import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_JOINABLE,
+    CLOSE_RATE_LIMITED,
+    CLOSE_UNAUTHENTICATED,
+    Participant,
+    RoomDenied,
+    room_participant,
+    still_allowed,
+)
+from consults.room.events import consultation_payload, room_group
+from consults.room.models import RoomPeer
+from consults.room.services import quality_report_record, room_ticket_redeem
+from consults.room.turn import ice_servers_for
+from telehealth.errors import AppError
+
+CLOSE_TOO_LARGE = 1009
+
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+class TokenBucket:
+    def __init__(self, burst: float, rate: float) -> None:
+        self.capacity, self.rate = burst, rate
+        self.tokens, self.stamp = burst, time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _peer_payload(row: RoomPeer, *, polite: bool) -> dict[str, Any]:
+    return {"peer": row.peer_id, "role": row.role, "name": row.name, "polite": polite}
+
+
+@database_sync_to_async
+def _resolve(consultation_id: str, user: Any, ticket: str | None) -> Participant:
+    if ticket:
+        redeemed = room_ticket_redeem(consultation_id=consultation_id, token=ticket)
+        if redeemed is None:
+            raise RoomDenied(CLOSE_UNAUTHENTICATED, "invalid_ticket")
+        return room_participant(
+            consultation_id=consultation_id, user=redeemed.user, guest=redeemed.guest
+        )
+    return room_participant(consultation_id=consultation_id, user=user)
+
+
+_recheck = database_sync_to_async(still_allowed)
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    participant: Participant | None = None
+    peer: str = ""
+
+    # --- RoomContext (for registry handlers) -------------------------------------------
+    @property
+    def user(self) -> User | None:
+        return self.participant.user if self.participant else None
+
+    @property
+    def guest_id(self) -> str | None:
+        guest = self.participant.guest if self.participant else None
+        return str(guest.external_id) if guest else None
+
+    @property
+    def role(self) -> str:
+        return self.participant.role if self.participant else ""
+
+    async def send_frame(self, frame: dict[str, Any]) -> None:
+        self.out_seq += 1
+        await super().send(text_data=json.dumps({**frame, "seq": self.out_seq}))
+
+    async def broadcast(self, frame: dict[str, Any], *, exclude_self: bool = False) -> None:
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "room.frame",
+                "frame": {**frame, "from": self.peer},
+                "exclude": self.peer if exclude_self else None,
+            },
+        )
+
+    # --- lifecycle -------------------------------------------------------------------
+    async def connect(self) -> None:
+        self.consultation_id = str(self.scope["url_route"]["kwargs"]["consultation_id"])
+        self.group = room_group(self.consultation_id)
+        self.via = Via.ws(self.scope)
+        self.out_seq = 0
+        self.peers: dict[str, RoomPeer] = {}
+        self.send_pseq: dict[str, int] = {}
+        self.recv_pseq: dict[str, int] = {}
+        self.rev = self.snapshot_rev = 0
+        self.checked_at = 0.0
+        self.closing = False
+        self.bucket = TokenBucket(
+            _setting("ROOM_RATE_BURST", 60), _setting("ROOM_RATE_PER_SECOND", 30)
+        )
+        await self.accept()
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            try:
+                self.participant = await _resolve(self.consultation_id, user, None)
+            except RoomDenied as denied:
+                await self.deny(denied)
+                return
+        self.hello_timer = asyncio.get_running_loop().call_later(
+            _setting("ROOM_HELLO_TIMEOUT_SECONDS", 10), self._hello_timeout
+        )
+
+    def _hello_timeout(self) -> None:
+        if not self.peer and not self.closing:
+            self.hello_task = asyncio.ensure_future(
+                self.deny(RoomDenied(CLOSE_UNAUTHENTICATED, "hello_timeout"))
+            )
+
+    async def deny(self, denied: RoomDenied) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        await self.error(denied.code, str(denied.code))
+        await self.close(code=denied.close_code)
+
+    async def error(self, code: str, message: Any, ref: str | None = None) -> None:
+        await self.send_frame({"type": "error", "code": code, "message": str(message), "ref": ref})
+
+    async def disconnect(self, code: int) -> None:
+        timer = getattr(self, "hello_timer", None)
+        if timer is not None:
+            timer.cancel()
+        reauth = getattr(self, "reauth_task", None)
+        if reauth is not None:
+            reauth.cancel()
+        if not self.peer or self.participant is None:
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        reason = "left" if code in (1000, 1001) else "dropped"
+        departures = await database_sync_to_async(presence.room_leave)(
+            consultation=self.participant.consultation, peer_id=self.peer, reason=reason
+        )
+        await self._announce_departures(departures)
+
+    # --- inbound frames ------------------------------------------------------------
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closing:
+            return
+        if protocol.frame_too_large(
+            text_data, bytes_data, int(_setting("ROOM_MAX_FRAME_BYTES", protocol.MAX_FRAME_BYTES))
+        ):
+            self.closing = True
+            await self.error("frame_too_large", _("Frames are limited to 64 KiB."))
+            await self.close(code=CLOSE_TOO_LARGE)
+            return
+        if not self.bucket.take():
+            self.closing = True
+            await self.error("rate_limited", _("Too many frames; slow down."))
+            await self.close(code=CLOSE_RATE_LIMITED)
+            return
+        try:
+            data, spec = protocol.parse_frame(text_data)
+        except protocol.ProtocolError as exc:
+            await self.error(exc.code, exc.message, exc.ref)
+            return
+        kind = data["type"]
+        if not self.peer:
+            if kind != "hello":
+                await self.error("hello_required", _("Send “hello” first."), kind)
+                return
+            await self.on_hello(data)
+            return
+        if kind == "hello":
+            await self.error("already_joined", _("You are already in the room."), kind)
+            return
+        if not await self.authorized():
+            return
+        if spec.roles is not None and self.role not in spec.roles:
+            await self.error("not_allowed", _("Your role cannot do this."), kind)
+            return
+        if spec.handler is not None:
+            await spec.handler(self, data)
+            return
+        await getattr(self, f"on_{kind}")(data)
+
+    async def authorized(self) -> bool:
+        """The per-frame gate. Access is re-read from the database every ROOM_REAUTH_SECONDS
+        by a background check (revocations are also pushed at once), so the relay path does
+        no query; if that check has fallen behind, the frame waits for a fresh one."""
+        if self.closing:
+            return False
+        if time.monotonic() - self.checked_at > 2 * _setting("ROOM_REAUTH_SECONDS", 5):
+            return await self._recheck_now()
+        return True
+
+    async def _recheck_now(self) -> bool:
+        assert self.participant is not None
+        try:
+            await _recheck(self.participant, self.peer)
+        except RoomDenied as denied:
+            await self.deny(denied)
+            return False
+        self.checked_at = time.monotonic()
+        return True
+
+    async def _reauth_loop(self) -> None:
+        interval = _setting("ROOM_REAUTH_SECONDS", 5)
+        while not self.closing:
+            await asyncio.sleep(interval * (0.8 + 0.4 * random.random()))
+            if not self.closing and not await self._recheck_now():
+                return
+
+    async def on_hello(self, data: dict[str, Any]) -> None:
+        try:
+            participant = self.participant
+            if data.get("ticket") or participant is None:
+                participant = await _resolve(
+                    self.consultation_id, self.scope.get("user"), data.get("ticket")
+                )
+            self.participant = participant
+            peer = "p-" + secrets.token_urlsafe(16)
+            # Join the group first: presence events racing the join are ordered by `rev`.
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            result = await database_sync_to_async(presence.room_join)(
+                participant=participant, peer_id=peer, channel_name=self.channel_name, via=self.via
+            )
+        except RoomDenied as denied:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.deny(denied)
+            return
+        self.peer, self.checked_at = peer, time.monotonic()
+        self.reauth_task = asyncio.ensure_future(self._reauth_loop())
+        self.rev = self.snapshot_rev = result.rev
+        self.peers = {p.peer_id: p for p in result.peers}
+        await self.send_frame(
+            {
+                "type": "welcome",
+                "peer": peer,
+                "role": participant.role,
+                "name": participant.name,
+                "polite": bool(result.peers),
+                "peers": [_peer_payload(p, polite=True) for p in result.peers],
+                "consultation": consultation_payload(result.consultation),
+                "ice_servers": ice_servers_for(peer),
+                "rev": result.rev,
+                "heartbeat_s": 10,
+                "limits": {
+                    "max_frame_bytes": int(
+                        _setting("ROOM_MAX_FRAME_BYTES", protocol.MAX_FRAME_BYTES)
+                    ),
+                    "max_peers": int(_setting("ROOM_MAX_PEERS", 4)),
+                },
+            }
+        )
+        for gone in result.departures:
+            if gone.reason == "replaced":
+                await self.channel_layer.send(gone.channel_name, {"type": "room.replaced"})
+        await self._announce_departures(result.departures)
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "room.presence",
+                "event": "joined",
+                "peer": peer,
+                "role": participant.role,
+                "name": participant.name,
+                "channel": self.channel_name,
+                "rev": result.me.joined_rev,
+            },
+        )
+
+    async def _announce_departures(self, departures: list[presence.Departure]) -> None:
+        for gone in departures:
+            await self.channel_layer.group_send(
+                self.group,
+                {
+                    "type": "room.presence",
+                    "event": "left",
+                    "peer": gone.peer,
+                    "reason": gone.reason,
+                    "rev": gone.rev,
+                },
+            )
+
+    async def _relay(self, data: dict[str, Any]) -> None:
+        target = data["to"]
+        row = self.peers.get(target)
+        if row is None:
+            assert self.participant is not None
+            row = await database_sync_to_async(presence.peer_lookup)(
+                consultation=self.participant.consultation, peer_id=target
+            )
+            if row is None or target == self.peer:
+                await self.error("unknown_peer", _("That peer is not in the room."), data["type"])
+                return
+            self.peers[target] = row
+        pseq = self.send_pseq.get(target, 0) + 1
+        self.send_pseq[target] = pseq
+        kind = data["type"]
+        frame = {k: v for k, v in data.items() if k != "to"}
+        try:
+            await self.channel_layer.send(
+                row.channel_name,
+                {"type": "room.relay", "frame": {**frame, "from": self.peer, "pseq": pseq}},
+            )
+        except ChannelFull:
+            # The target's process is not keeping up; its next frame from us shows a gap
+            # in `pseq`, so it is told to resync.
+            await self.error("peer_busy", _("The other side is not receiving; try again."), kind)
+
+    on_offer = on_answer = on_candidate = on_restart = _relay
+
+    async def on_ping(self, data: dict[str, Any]) -> None:
+        assert self.participant is not None
+        alive, rev, departures = await database_sync_to_async(presence.room_heartbeat)(
+            consultation=self.participant.consultation, peer_id=self.peer
+        )
+        if not alive:
+            await self.deny(RoomDenied(CLOSE_NOT_JOINABLE, "replaced"))
+            return
+        await self._announce_departures(departures)
+        await self.send_frame({"type": "pong", "t": data.get("t"), "rev": rev})
+
+    async def on_resync(self, data: dict[str, Any]) -> None:
+        assert self.participant is not None
+        peers, rev, status = await database_sync_to_async(presence.room_snapshot)(
+            consultation=self.participant.consultation
+        )
+        me = next((p for p in peers if p.peer_id == self.peer), None)
+        mine = me.joined_rev if me else rev
+        self.peers = {p.peer_id: p for p in peers if p.peer_id != self.peer}
+        self.rev = rev
+        await self.send_frame(
+            {
+                "type": "room",
+                "peers": [
+                    _peer_payload(p, polite=p.joined_rev < mine) for p in self.peers.values()
+                ],
+                "consultation": {"id": self.consultation_id, "status": status},
+                "rev": rev,
+            }
+        )
+
+    async def on_quality(self, data: dict[str, Any]) -> None:
+        assert self.participant is not None
+        p = self.participant
+        await database_sync_to_async(quality_report_record)(
+            consultation_pk=p.consultation.pk,
+            peer_id=self.peer,
+            role=p.role,
+            user=p.user,
+            guest=p.guest,
+            data=data,
+        )
+
+    async def on_end(self, data: dict[str, Any]) -> None:
+        assert self.participant is not None
+        try:
+            await database_sync_to_async(presence.room_end)(
+                consultation=self.participant.consultation, actor=self.participant.user
+            )
+        except AppError as exc:
+            await self.error(exc.code, exc.message, "end")
+            return
+        await self.channel_layer.group_send(self.group, {"type": "room.ended", "by": self.peer})
+
+    async def on_bye(self, data: dict[str, Any]) -> None:
+        self.closing = True
+        await self.close(code=1000)
+
+    # --- channel layer events ------------------------------------------------------
+    async def room_presence(self, event: dict[str, Any]) -> None:
+        if not self.peer or event["peer"] == self.peer:
+            return
+        if event["event"] == "joined" and event["rev"] <= self.snapshot_rev:
+            return  # already in the welcome snapshot
+        self.rev = max(self.rev, event["rev"])
+        if event["event"] == "joined":
+            row = RoomPeer(
+                peer_id=event["peer"],
+                role=event["role"],
+                name=event["name"],
+                channel_name=event["channel"],
+                joined_rev=event["rev"],
+            )
+            self.peers[row.peer_id] = row
+            await self.send_frame(
+                {"type": "peer_joined", **_peer_payload(row, polite=False), "rev": event["rev"]}
+            )
+        elif self.peers.pop(event["peer"], None) is not None:
+            self.send_pseq.pop(event["peer"], None)
+            self.recv_pseq.pop(event["peer"], None)
+            await self.send_frame(
+                {
+                    "type": "peer_left",
+                    "peer": event["peer"],
+                    "reason": event["reason"],
+                    "rev": event["rev"],
+                }
+            )
+
+    async def room_relay(self, event: dict[str, Any]) -> None:
+        frame = event["frame"]
+        sender, pseq = frame["from"], frame["pseq"]
+        expected = self.recv_pseq.get(sender, 0) + 1
+        self.recv_pseq[sender] = pseq
+        if pseq > expected:
+            await self.send_frame({"type": "resync", "peer": sender, "reason": "gap"})
+        await self.send_frame(frame)
+
+    async def room_frame(self, event: dict[str, Any]) -> None:
+        if self.peer and event.get("exclude") != self.peer:
+            await self.send_frame(event["frame"])
+
+    async def room_kick(self, event: dict[str, Any]) -> None:
+        if self.participant is not None and self.participant.member == event["member"]:
+            await self.deny(RoomDenied(CLOSE_FORBIDDEN, "access_revoked"))
+
+    async def room_replaced(self, event: dict[str, Any]) -> None:
+        self.peer_replaced = True
+        await self.deny(RoomDenied(CLOSE_NOT_JOINABLE, "replaced"))
+
+    async def room_ended(self, event: dict[str, Any]) -> None:
+        if self.peer:
+            await self.send_frame({"type": "ended", "by": event["by"]})
+            self.closing = True
+            await self.close(code=1000)
+
+
+_consultation_type = Consultation  # the room's subject, for readers following imports

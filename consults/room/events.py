@@ -1,0 +1,69 @@
+"""Payload builders and group addressing for the room and the notifications feed.
+
+Sync helpers here are for services (call them on commit); consumers use the layer directly.
+"""
+
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from consults.models import Consultation
+
+
+def room_group(consultation_id: Any) -> str:
+    return f"room.{str(consultation_id).replace('-', '')}"
+
+
+def user_group(user_external_id: Any) -> str:
+    return f"user.{str(user_external_id).replace('-', '')}"
+
+
+def consultation_payload(consult: Consultation) -> dict[str, Any]:
+    return {"id": str(consult.external_id), "status": consult.status}
+
+
+def consultation_feed_payload(consult: Consultation) -> dict[str, Any]:
+    """What the specialist's waiting list shows (no clinical detail beyond the name)."""
+    return {
+        "id": str(consult.external_id),
+        "status": consult.status,
+        "patient": consult.patient.full_name,
+        "station": consult.station.name,
+        "start": consult.start.isoformat() if consult.start else None,
+    }
+
+
+def _group_send(group: str, message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(group, message)
+
+
+def room_broadcast(consultation_id: Any, frame: dict[str, Any]) -> None:
+    """Send a server frame to everyone in a consult's room (from a service, on commit)."""
+    _group_send(room_group(consultation_id), {"type": "room.frame", "frame": frame})
+
+
+def room_kick(consultation_id: Any, member: str) -> None:
+    """Close a participant's connection with 4403 (access revoked)."""
+    _group_send(room_group(consultation_id), {"type": "room.kick", "member": member})
+
+
+def room_status_changed(consult: Consultation) -> None:
+    """Tell the room and the specialist's feed that the consult moved."""
+    room_broadcast(
+        consult.external_id, {"type": "status", "consultation": consultation_payload(consult)}
+    )
+    if consult.specialist is not None:
+        kind = "consult_waiting" if consult.status == Consultation.Status.CHECKED_IN else None
+        _group_send(
+            user_group(consult.specialist.external_id),
+            {
+                "type": "notify.event",
+                "event": {
+                    "type": kind or "consult_status",
+                    "consultation": consultation_feed_payload(consult),
+                },
+            },
+        )

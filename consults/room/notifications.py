@@ -1,0 +1,53 @@
+"""A user's live feed (/ws/notifications/): the specialist's waiting patients, live."""
+
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from consults.access import consultations_visible_to
+from consults.models import Consultation
+from consults.room.access import CLOSE_UNAUTHENTICATED
+from consults.room.events import consultation_feed_payload, user_group
+
+S = Consultation.Status
+
+
+@database_sync_to_async
+def _waiting(user: Any) -> list[dict[str, Any]]:
+    """Consults this user is on whose patient is waiting (checked in or interrupted)."""
+    qs = consultations_visible_to(user).filter(status__in=[S.CHECKED_IN, S.INTERRUPTED])
+    return [consultation_feed_payload(c) for c in qs.order_by("start")[:100]]
+
+
+class NotificationsConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        self.group = user_group(user.external_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.send_json({"type": "snapshot", "waiting": await _waiting(user)})
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            data = json.loads(text_data or "")
+        except ValueError:
+            data = None
+        if isinstance(data, dict) and data.get("type") == "ping" and len(text_data or "") < 256:
+            await self.send_json({"type": "pong"})
+        else:
+            await self.send_json({"type": "error", "code": "unknown_type", "message": ""})
+
+    async def send_json(self, frame: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(frame))
+
+    async def notify_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event["event"])

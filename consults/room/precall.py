@@ -1,0 +1,126 @@
+"""The pre-call test peer (/ws/precall/): a server-side aiortc peer that echoes the browser's
+camera and microphone and answers data-channel pings, through the room's frame format.
+
+Bounded: at most ROOM_PRECALL_MAX concurrent tests per process, each at most
+ROOM_PRECALL_SECONDS long. aiortc has no trickle ICE: the page sends a complete offer.
+"""
+
+import asyncio
+import json
+import secrets
+from typing import Any
+
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
+from aiortc.contrib.media import MediaRelay
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from consults.room import protocol
+from consults.room.access import CLOSE_NOT_JOINABLE, CLOSE_UNAUTHENTICATED
+from consults.room.turn import ice_servers_for
+
+ECHO_PEER = "echo"
+_active: set["PrecallConsumer"] = set()
+
+
+def _ice(peer: str) -> RTCConfiguration:
+    return RTCConfiguration(
+        iceServers=[
+            RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
+            for s in ice_servers_for(peer)
+        ]
+    )
+
+
+class PrecallConsumer(AsyncWebsocketConsumer):
+    pc: RTCPeerConnection | None = None
+    peer = ""
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if len(_active) >= getattr(settings, "ROOM_PRECALL_MAX", 3):
+            await self.frame({"type": "error", "code": "busy", "message": "", "ref": None})
+            await self.close(code=CLOSE_NOT_JOINABLE)
+            return
+        _active.add(self)
+        self.relay = MediaRelay()
+        self.limit = asyncio.get_running_loop().call_later(
+            getattr(settings, "ROOM_PRECALL_SECONDS", 30), self._time_up
+        )
+
+    def _time_up(self) -> None:
+        self.time_up = asyncio.ensure_future(self.close(code=1000))
+
+    async def disconnect(self, code: int) -> None:
+        _active.discard(self)
+        if hasattr(self, "limit"):
+            self.limit.cancel()
+        if self.pc is not None:
+            await self.pc.close()
+
+    async def frame(self, data: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(data))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if protocol.frame_too_large(text_data, bytes_data):
+            await self.close(code=1009)
+            return
+        try:
+            data, _spec = protocol.parse_frame(text_data)
+        except protocol.ProtocolError as exc:
+            await self.frame({"type": "error", "code": exc.code, "message": str(exc.message)})
+            return
+        kind = data["type"]
+        if kind == "hello" and not self.peer:
+            self.peer = "p-" + secrets.token_urlsafe(16)
+            await self.frame(
+                {
+                    "type": "welcome",
+                    "peer": self.peer,
+                    "role": "precall",
+                    "polite": False,
+                    "peers": [{"peer": ECHO_PEER, "role": "echo", "name": "echo", "polite": False}],
+                    "ice_servers": ice_servers_for(self.peer),
+                    "heartbeat_s": 10,
+                }
+            )
+        elif kind == "offer" and self.peer and data["to"] == ECHO_PEER:
+            await self.answer(data["sdp"])
+        elif kind == "ping":
+            await self.frame({"type": "pong", "t": data.get("t")})
+        elif kind == "bye":
+            await self.close(code=1000)
+        elif kind != "candidate":  # candidates travel in the complete offer
+            await self.frame({"type": "error", "code": "not_allowed", "message": "", "ref": kind})
+
+    async def answer(self, sdp: str) -> None:
+        if self.pc is not None:
+            await self.pc.close()
+        pc = self.pc = RTCPeerConnection(_ice(self.peer))
+
+        @pc.on("track")
+        def _echo(track: MediaStreamTrack) -> None:
+            pc.addTrack(self.relay.subscribe(track))
+
+        @pc.on("datachannel")
+        def _channel(channel: Any) -> None:
+            @channel.on("message")
+            def _pong(message: Any) -> None:
+                if isinstance(message, str) and message.startswith("ping"):
+                    channel.send("pong" + message[4:])
+
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        await pc.setLocalDescription(await pc.createAnswer())
+        await self.frame(
+            {"type": "answer", "from": ECHO_PEER, "sdp": pc.localDescription.sdp, "pseq": 1}
+        )

@@ -1,0 +1,171 @@
+"""Who is in a room right now, kept in the database so every daphne process agrees.
+
+Joins and leaves of one room are serialized by locking its RoomState row; the room revision
+(`rev`) grows by one per join or leave. A peer whose heartbeat stops is removed after
+ROOM_PEER_TTL_SECONDS by the next join or heartbeat in the room (a crash fires no disconnect).
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from clinics.audit import Via, audit_record
+from clinics.models import AuditEntry
+from consults.lifecycle import consultation_transition
+from consults.models import Consultation
+from consults.room.access import CLOSE_NOT_JOINABLE, Participant, RoomDenied
+from consults.room.events import room_status_changed
+from consults.room.models import RoomPeer, RoomState
+
+S = Consultation.Status
+
+
+@dataclass(frozen=True)
+class Departure:
+    peer: str
+    reason: str
+    rev: int
+    channel_name: str
+
+
+@dataclass
+class JoinResult:
+    me: RoomPeer
+    peers: list[RoomPeer]
+    rev: int
+    consultation: Consultation
+    departures: list[Departure] = field(default_factory=list)
+
+
+def peer_ttl() -> timedelta:
+    return timedelta(seconds=getattr(settings, "ROOM_PEER_TTL_SECONDS", 30))
+
+
+def _lock_room(consult: Consultation) -> RoomState:
+    state, _ = RoomState.objects.get_or_create(consultation=consult)
+    return RoomState.objects.select_for_update().get(pk=state.pk)
+
+
+def _transition(consult: Consultation, to: str, actor: Any, reason: str) -> None:
+    consultation_transition(consultation=consult, to=to, actor=actor, reason=reason)
+    transaction.on_commit(lambda: room_status_changed(consult))
+
+
+def _both_sides_in(peers: list[RoomPeer]) -> bool:
+    roles = {p.role for p in peers}
+    return "station" in roles and "specialist" in roles
+
+
+def _after_change(consult: Consultation, peers: list[RoomPeer], actor: Any) -> None:
+    """The room drives the call's part of the lifecycle; a departure never completes it."""
+    if _both_sides_in(peers):
+        if consult.status in (S.CHECKED_IN, S.INTERRUPTED):
+            _transition(consult, S.IN_PROGRESS, actor, "both sides in the room")
+    elif consult.status == S.IN_PROGRESS:
+        _transition(consult, S.INTERRUPTED, None, "a side left the room")
+
+
+def _remove(state: RoomState, rows: list[RoomPeer], reason: str) -> list[Departure]:
+    out = []
+    for row in rows:
+        row.delete()
+        state.rev += 1
+        out.append(Departure(row.peer_id, reason, state.rev, row.channel_name))
+    return out
+
+
+def room_join(*, participant: Participant, peer_id: str, channel_name: str, via: Via) -> JoinResult:
+    """Add a connection to the room. Replaces the member's previous connection; removes
+    timed-out peers; refuses a fifth peer (RoomDenied 4409)."""
+    consult = participant.consultation
+    now = timezone.now()
+    with transaction.atomic():
+        state = _lock_room(consult)
+        consult.refresh_from_db(fields=["status"])
+        room = RoomPeer.objects.filter(consultation=consult)
+        departures = _remove(
+            state, list(room.filter(member=participant.member)), "replaced"
+        ) + _remove(state, list(room.filter(last_seen__lt=now - peer_ttl())), "timeout")
+        peers = list(room.order_by("joined_rev"))
+        if len(peers) >= getattr(settings, "ROOM_MAX_PEERS", 4):
+            raise RoomDenied(CLOSE_NOT_JOINABLE, "room_full")
+        state.rev += 1
+        state.save(update_fields=["rev"])
+        me = RoomPeer.objects.create(
+            consultation=consult,
+            peer_id=peer_id,
+            member=participant.member,
+            role=participant.role,
+            name=participant.name,
+            channel_name=channel_name,
+            joined_rev=state.rev,
+            last_seen=now,
+        )
+        if participant.role == "station" and consult.status == S.BOOKED:
+            _transition(consult, S.CHECKED_IN, participant.user, "station joined the room")
+        _after_change(consult, [*peers, me], participant.user)
+        audit_record(
+            actor=participant.user,
+            action=AuditEntry.Action.READ,
+            obj=consult,
+            patient=consult.patient,
+            via=via,
+        )
+    return JoinResult(me, peers, state.rev, consult, departures)
+
+
+def room_leave(*, consultation: Consultation, peer_id: str, reason: str) -> list[Departure]:
+    """Remove a connection (if it is still there: it may have been replaced or timed out)."""
+    with transaction.atomic():
+        state = _lock_room(consultation)
+        rows = list(RoomPeer.objects.filter(consultation=consultation, peer_id=peer_id))
+        if not rows:
+            return []
+        consultation.refresh_from_db(fields=["status"])
+        departures = _remove(state, rows, reason)
+        state.save(update_fields=["rev"])
+        _after_change(consultation, list(RoomPeer.objects.filter(consultation=consultation)), None)
+    return departures
+
+
+def room_heartbeat(
+    *, consultation: Consultation, peer_id: str
+) -> tuple[bool, int, list[Departure]]:
+    """Refresh this peer; sweep peers whose heartbeat stopped. Returns (alive, rev, departures)."""
+    now = timezone.now()
+    alive = bool(RoomPeer.objects.filter(peer_id=peer_id).update(last_seen=now))
+    stale = RoomPeer.objects.filter(consultation=consultation, last_seen__lt=now - peer_ttl())
+    departures: list[Departure] = []
+    if stale.exists():
+        with transaction.atomic():
+            state = _lock_room(consultation)
+            consultation.refresh_from_db(fields=["status"])
+            departures = _remove(state, list(stale), "timeout")
+            state.save(update_fields=["rev"])
+            _after_change(
+                consultation, list(RoomPeer.objects.filter(consultation=consultation)), None
+            )
+    rev = RoomState.objects.filter(consultation=consultation).values_list("rev", flat=True).first()
+    return alive, rev or 0, departures
+
+
+def room_snapshot(*, consultation: Consultation) -> tuple[list[RoomPeer], int, str]:
+    consultation.refresh_from_db(fields=["status"])
+    peers = list(RoomPeer.objects.filter(consultation=consultation).order_by("joined_rev"))
+    rev = RoomState.objects.filter(consultation=consultation).values_list("rev", flat=True).first()
+    return peers, rev or 0, consultation.status
+
+
+def peer_lookup(*, consultation: Consultation, peer_id: str) -> RoomPeer | None:
+    return RoomPeer.objects.filter(consultation=consultation, peer_id=peer_id).first()
+
+
+def room_end(*, consultation: Consultation, actor: Any) -> Consultation:
+    """The specialist's explicit end: the only way the room completes a consult."""
+    with transaction.atomic():
+        _transition(consultation, S.COMPLETED, actor, "ended by the specialist")
+    return consultation

@@ -1,0 +1,146 @@
+"""The frame validator: implements the client → server table of docs/signaling.md exactly.
+
+`parse_frame(text)` returns a checked dict and its spec, or raises `ProtocolError` whose
+`code` is the `error` frame's code.
+"""
+
+import json
+import math
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from consults.room.registry import REGISTRY, Field, FrameSpec, autodiscover, register
+
+MAX_FRAME_BYTES = 64 * 1024
+MAX_SDP = 60_000
+PEER_ID_MAX = 64
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: Any, ref: str | None = None) -> None:
+        super().__init__(str(message))
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+
+def _candidate_ok(value: Any) -> bool:
+    if value is None:
+        return True
+    if not isinstance(value, dict):
+        return False
+    allowed = {"candidate", "sdpMid", "sdpMLineIndex", "usernameFragment"}
+    if set(value) - allowed or not isinstance(value.get("candidate"), str):
+        return False
+    if len(value["candidate"]) > 2048:
+        return False
+    mid = value.get("sdpMid")
+    index = value.get("sdpMLineIndex")
+    ufrag = value.get("usernameFragment")
+    return (
+        (mid is None or (isinstance(mid, str) and len(mid) <= 64))
+        and (index is None or (type(index) is int and 0 <= index < 1024))
+        and (ufrag is None or (isinstance(ufrag, str) and len(ufrag) <= 256))
+    )
+
+
+TO = Field(str, max_len=PEER_ID_MAX)
+SDP = Field(str, max_len=MAX_SDP)
+METRIC = Field((int, float), required=False, nullable=True, minimum=0)
+
+BUILTIN = (
+    FrameSpec(
+        "hello",
+        {"ticket": Field(str, required=False, max_len=128), "client": Field(str, False, 64)},
+    ),
+    FrameSpec("offer", {"to": TO, "sdp": SDP, "restart": Field(bool, required=False)}),
+    FrameSpec("answer", {"to": TO, "sdp": SDP}),
+    FrameSpec(
+        "candidate", {"to": TO, "candidate": Field(object, nullable=True, check=_candidate_ok)}
+    ),
+    FrameSpec("restart", {"to": TO}),
+    FrameSpec("ping", {"t": Field((int, float), required=False)}),
+    FrameSpec("resync"),
+    FrameSpec(
+        "quality",
+        {
+            "rtt_ms": METRIC,
+            "loss_pct": METRIC,
+            "bitrate_kbps": METRIC,
+            "audio_only_s": Field(int, required=False, minimum=0),
+            "video": Field(bool, required=False),
+        },
+    ),
+    FrameSpec("end", roles=frozenset({"specialist"})),
+    FrameSpec("bye"),
+)
+for _spec in BUILTIN:
+    register(_spec)
+
+# Frames relayed to one named peer.
+DIRECTED = frozenset({"offer", "answer", "candidate", "restart"})
+
+
+def _check_field(name: str, rule: Field, value: Any, ref: str) -> None:
+    if value is None:
+        if rule.nullable:
+            return
+        raise ProtocolError("invalid_field", _("“%(f)s” may not be null.") % {"f": name}, ref)
+    kinds = rule.kind if isinstance(rule.kind, tuple) else (rule.kind,)
+    if object not in kinds:
+        is_bool = isinstance(value, bool)
+        if (is_bool and bool not in kinds) or not isinstance(value, kinds):
+            raise ProtocolError(
+                "invalid_field", _("“%(f)s” has the wrong type.") % {"f": name}, ref
+            )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ProtocolError(
+            "invalid_field", _("“%(f)s” must be a finite number.") % {"f": name}, ref
+        )
+    if rule.max_len is not None and isinstance(value, str) and len(value) > rule.max_len:
+        raise ProtocolError("invalid_field", _("“%(f)s” is too long.") % {"f": name}, ref)
+    if rule.minimum is not None and not isinstance(value, bool) and value < rule.minimum:
+        raise ProtocolError("invalid_field", _("“%(f)s” is out of range.") % {"f": name}, ref)
+    if rule.check is not None and not rule.check(value):
+        raise ProtocolError("invalid_field", _("“%(f)s” is not valid.") % {"f": name}, ref)
+
+
+def validate(data: Any) -> FrameSpec:
+    """Check a decoded frame against its spec; returns the spec."""
+    autodiscover()
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ProtocolError("malformed", _("A frame is a JSON object with a string “type”."))
+    ref = data["type"]
+    spec = REGISTRY.get(ref)
+    if spec is None:
+        raise ProtocolError("unknown_type", _("Unknown frame type."), ref[:64])
+    if "from" in data:
+        raise ProtocolError("forbidden_field", _("The server sets “from”; do not send it."), ref)
+    for name in data:
+        if name != "type" and name not in spec.fields:
+            raise ProtocolError(
+                "unknown_field", _("Unknown field “%(f)s”.") % {"f": name[:64]}, ref
+            )
+    for name, rule in spec.fields.items():
+        if name not in data:
+            if rule.required:
+                raise ProtocolError("missing_field", _("“%(f)s” is required.") % {"f": name}, ref)
+            continue
+        _check_field(name, rule, data[name], ref)
+    return spec
+
+
+def parse_frame(text: str | None) -> tuple[dict[str, Any], FrameSpec]:
+    if text is None:
+        raise ProtocolError("malformed", _("Send text frames with JSON."))
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ProtocolError("malformed", _("The frame is not valid JSON.")) from exc
+    return data, validate(data)
+
+
+def frame_too_large(text: str | None, data: bytes | None, limit: int = MAX_FRAME_BYTES) -> bool:
+    size = len(text.encode()) if text is not None else len(data or b"")
+    return size > limit

@@ -1,0 +1,81 @@
+"""Pages of the live room: the call, the pre-call test, a guest's link (thin views)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from clinics.models import User
+from consults.models import Consultation
+from consults.room.access import RoomDenied, room_participant
+from consults.room.services import guest_invite_from_token
+
+
+def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
+    strings: dict[str, str] = {value: str(label) for value, label in Consultation.Status.choices}
+    strings.update(
+        {
+            "reconnecting": _("Connection lost. Reconnecting…"),
+            "ended": _("The consult has ended."),
+            "no_camera": _("No camera: you joined with audio only."),
+            "confirm_end": _("End the consult for everyone?"),
+            "q_good": _("Good"),
+            "q_fair": _("Fair"),
+            "q_poor": _("Poor"),
+            "q_unknown": "—",
+            "close_4401": _("Your login has expired. Log in again."),
+            "close_4403": _("You are not a participant of this consultation."),
+            "close_4404": _("No such consultation."),
+            "close_4409": _("This consult was opened in another window, or cannot be joined now."),
+        }
+    )
+    return {"consultation": str(consult.external_id), "guestToken": guest_token, "strings": strings}
+
+
+@login_required
+def room(request: HttpRequest, id: str) -> HttpResponse:
+    assert isinstance(request.user, User)
+    try:
+        participant = room_participant(consultation_id=id, user=request.user)
+    except RoomDenied as denied:
+        if denied.close_code == 4404:
+            raise Http404 from denied
+        return render(request, "frontend/room/denied.html", {"code": denied.code}, status=403)
+    return render(
+        request,
+        "frontend/room/room.html",
+        {
+            "consult": participant.consultation,
+            "role": participant.role,
+            "config": _config(participant.consultation),
+        },
+    )
+
+
+@login_required
+def precall(request: HttpRequest) -> HttpResponse:
+    strings = {
+        "running": _("Testing…"),
+        "ok": _("Working"),
+        "missing": _("Not found"),
+        "busy": _("The test server is busy. Try again in a minute."),
+        "pass": _("Pass: your link is good for video."),
+        "warn": _("Warning: video may be poor; audio should work."),
+        "fail": _("Fail: fix the camera, microphone or connection before the consult."),
+    }
+    return render(request, "frontend/room/precall.html", {"config": {"strings": strings}})
+
+
+def guest(request: HttpRequest, token: str) -> HttpResponse:
+    invite = guest_invite_from_token(token)
+    if invite is None:
+        raise Http404
+    return render(
+        request,
+        "frontend/room/room.html",
+        {
+            "consult": invite.consultation,
+            "role": "guest",
+            "config": _config(invite.consultation, token),
+        },
+    )

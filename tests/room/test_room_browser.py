@@ -1,0 +1,70 @@
+"""Two Chromium contexts, the station and the specialist, complete a call on the room page;
+the station's pre-call test passes against the server's aiortc echo peer."""
+
+import time
+from typing import Any
+
+import pytest
+
+from consults.models import Consultation
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def frames_decoded(page: Any) -> int:
+    stats = page.evaluate("window.roomDebug.inboundVideo()")
+    return int(stats["framesDecoded"]) if stats else 0
+
+
+def wait_until(predicate: Any, within: float = 20) -> None:
+    deadline = time.monotonic() + within
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(0.2)
+
+
+def test_station_and_specialist_both_see_remote_video(
+    daphne_server: Any, browser: Any, login: Any, screenshot: Any, cast, consultation
+) -> None:
+    pages = {}
+    contexts = []
+    try:
+        for name, user in (("station", cast.nurse), ("specialist", cast.specialist)):
+            context = browser.new_context(locale="vi-VN")
+            contexts.append(context)
+            page = context.new_page()
+            login(page, daphne_server, user.username)
+            page.goto(f"{daphne_server.url}/room/{consultation.external_id}/")
+            pages[name] = page
+        for name, page in pages.items():
+            wait_until(lambda page=page: frames_decoded(page) > 0)
+            first = frames_decoded(page)
+            wait_until(lambda page=page, first=first: frames_decoded(page) > first + 10)
+            screenshot(page, name)
+        consultation.refresh_from_db()
+        assert consultation.status == Consultation.Status.IN_PROGRESS
+    finally:
+        for context in contexts:
+            context.close()
+
+
+def test_the_precall_test_passes_against_the_echo_peer(
+    daphne_server: Any, browser: Any, login: Any, screenshot: Any, cast
+) -> None:
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    try:
+        login(page, daphne_server, cast.nurse.username)
+        page.goto(f"{daphne_server.url}/room/precall/")
+        page.click("#start")
+        page.wait_for_function("window.precallResult !== undefined", timeout=35_000)
+        result = page.evaluate("window.precallResult")
+        screenshot(page, "result")
+        assert result["camera"]
+        assert result["microphone"]
+        assert result["framesDecoded"] > 0
+        assert result["verdict"] == "pass", result
+        assert page.get_attribute("#verdict", "data-verdict") == "pass"
+    finally:
+        context.close()
