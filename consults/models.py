@@ -103,3 +103,6 @@ class ConsultationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+from consults.notes.models import *  # noqa: E402, F403
