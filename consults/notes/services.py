@@ -98,7 +98,7 @@ def note_save(
         _lock(consultation)
         note_sections_ensure(consultation)
         row = (
-            NoteSection.objects.select_for_update()
+            NoteSection.objects.select_for_update(of=("self",))
             .select_related("updated_by")
             .get(consultation=consultation, key=key)
         )
