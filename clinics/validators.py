@@ -119,3 +119,9 @@ def validate_phone(value: str) -> None:
         raise ValidationError(
             _("A phone number starts with 0 or +84 and has 10–11 digits."), code="invalid_phone"
         )
+
+
+def citizen_id_compose(*, born: date, province: str, female: bool, serial: int) -> str:
+    """Build a CCCD whose digits agree with the year of birth and sex (demo and test data)."""
+    century_digit = 2 * ((born.year - 1900) // 100) + (1 if female else 0)
+    return f"{province}{century_digit}{born.year % 100:02d}{serial:06d}"

@@ -8,4 +8,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("patients/", views.patients, name="patients"),
+    path("patients/<str:id>/", views.patient_detail, name="patient"),
 ]

@@ -1,8 +1,190 @@
+"""Foundation pages: login/logout, home by role, patients (list, register, detail).
+
+Pages read through the same selectors and access functions as the API, and write
+through the same services.
+"""
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinics.access import can_edit_patient, patient_get_for_user, station_ids_of
+from clinics.audit import Via, audit_patients_read, audit_record
+from clinics.login import login_check
+from clinics.models import AuditEntry, Consent, Patient, User
+from clinics.selectors import consent_current, consent_list, patient_list, user_roles
+from clinics.serializers import PatientSerializer
+from clinics.services import consent_record, patient_register
+from consults.access import consultations_visible_to
+from telehealth.errors import AppError
+
+PAGE_SIZE = 50
 
 
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    error = ""
+    username = ""
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()
+        password = request.POST.get("password", "")
+        try:
+            user = login_check(request, username=username, password=password)
+        except AppError as exc:
+            error = str(exc.message)
+        else:
+            login(request, user)
+            target = request.POST.get("next") or request.GET.get("next") or "/"
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
+                target = "/"
+            return redirect(target)
+    status = 400 if error else 200
+    return render(
+        request,
+        "frontend/login.html",
+        {"error": error, "username": username, "next": request.GET.get("next", "")},
+        status=status,
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect("frontend:login")
+
+
+@login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+    user = _user(request)
+    if station_ids_of(user):
+        return redirect("frontend:patients")
+    consults = list(
+        consultations_visible_to(user)
+        .filter(start__gte=timezone.now() - timedelta(hours=12))
+        .order_by("start")[:50]
+    )
+    audit_patients_read(actor=user, patients={c.patient for c in consults}, via=Via.http(request))
+    return render(
+        request, "frontend/home.html", {"roles": user_roles(user), "consultations": consults}
+    )
 
 
-login_view = logout_view = home
+def _patient_form_data(post: Any) -> dict[str, Any]:
+    fields = [
+        "full_name", "date_of_birth", "sex", "citizen_id", "insurance_number", "phone",
+        "address", "commune", "ethnicity", "guardian_name", "guardian_phone",
+    ]  # fmt: skip
+    data: dict[str, Any] = {f: post.get(f, "").strip() for f in fields}
+    data["consents"] = post.getlist("consents")
+    return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patients(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    stations = station_ids_of(user)
+    errors: dict[str, list[str]] = {}
+    form_error = ""
+    form: dict[str, Any] = {"consents": [Consent.Purpose.TELEMEDICINE]}
+    if request.method == "POST":
+        form = _patient_form_data(request.POST)
+        try:
+            patient = _register_from_page(request, user, form)
+        except AppError as exc:
+            errors = exc.fields
+            form_error = str(exc.message)
+        else:
+            messages.success(request, _("Registered %(name)s.") % {"name": patient.full_name})
+            return redirect("frontend:patient", id=patient.external_id)
+    query = request.GET.get("q", "")
+    shown = list(patient_list(user, query=query)[:PAGE_SIZE])
+    audit_patients_read(actor=user, patients=shown, via=Via.http(request))
+    return render(
+        request,
+        "frontend/patients.html",
+        {
+            "patients": shown,
+            "query": query,
+            "can_register": bool(stations),
+            "form": form,
+            "errors": errors,
+            "form_error": form_error,
+            "sexes": Patient.Sex.choices,
+            "purposes": Consent.Purpose.choices,
+        },
+        status=400 if form_error else 200,
+    )
+
+
+def _register_from_page(request: HttpRequest, user: User, form: dict[str, Any]) -> Patient:
+    from clinics.access import require_station_staff
+
+    station = require_station_staff(user)
+    body = PatientSerializer(data={k: v for k, v in form.items() if v != ""})
+    if not body.is_valid():
+        raise AppError(
+            "invalid",
+            _("Some fields are not valid."),
+            fields={k: [str(m) for m in v] for k, v in body.errors.items()},
+        )
+    return patient_register(
+        station=station, actor=user, via=Via.http(request), **body.validated_data
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_detail(request: HttpRequest, id: str) -> HttpResponse:
+    user = _user(request)
+    patient = patient_get_for_user(user, id)
+    editable = can_edit_patient(user, patient)
+    if request.method == "POST":
+        if not editable:
+            raise AppError(
+                "permission_denied", _("Only the patient's station records consent."), status=403
+            )
+        purpose = request.POST.get("purpose", "")
+        status = request.POST.get("status", "")
+        if purpose in Consent.Purpose.values and status in Consent.Status.values:
+            consent_record(
+                patient=patient, purpose=purpose, status=status, actor=user, via=Via.http(request)
+            )
+            messages.success(request, _("Consent recorded."))
+        return redirect("frontend:patient", id=patient.external_id)
+    audit_record(
+        actor=user,
+        action=AuditEntry.Action.READ,
+        obj=patient,
+        patient=patient,
+        via=Via.http(request),
+    )
+    current = consent_current(patient)
+    consents = [
+        {"purpose": value, "label": label, "status": current.get(value, "")}
+        for value, label in Consent.Purpose.choices
+    ]
+    return render(
+        request,
+        "frontend/patient_detail.html",
+        {
+            "patient": patient,
+            "consents": consents,
+            "editable": editable,
+            "history": consent_list(patient)[:20],
+        },
+    )

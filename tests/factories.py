@@ -7,15 +7,14 @@ from typing import Any
 from django.utils import timezone
 
 from clinics.models import Facility, Membership, Patient, Specialty, StationRoom, User
+from clinics.validators import citizen_id_compose
 from consults.models import Consultation
 
 _seq = itertools.count(1)
 
 
 def citizen_id_for(born: date, *, province: str = "004", female: bool = False) -> str:
-    """A CCCD whose digits agree with the year of birth (Circular 07/2016)."""
-    century_digit = 2 * ((born.year - 1900) // 100) + (1 if female else 0)
-    return f"{province}{century_digit}{born.year % 100:02d}{next(_seq):06d}"
+    return citizen_id_compose(born=born, province=province, female=female, serial=next(_seq))
 
 
 def insurance_number() -> str:

@@ -1,0 +1,105 @@
+"""End-to-end fixtures: real daphne processes and Debian's Chromium through Playwright.
+
+- `daphne_server`: one daphne for the whole session, on the test database (use
+  `transactional_db` in the test so the server sees committed data).
+- `start_daphne()`: more processes (scale-out, restarts); stopped after the test.
+- `browser`: headless /usr/bin/chromium with fake camera/microphone (ENVIRONMENT.md).
+- `login(page, server, username)`: logs in through the login form.
+"""
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.e2e.servers import ARTIFACTS, Daphne
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream=fps=30",
+    "--allow-loopback-in-peer-connection",
+    "--disable-features=WebRtcHideLocalIpsWithMdns",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+]
+PASSWORD = "test-password-1"  # tests.factories.make_user
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[Daphne]:
+    server = Daphne("daphne-main")
+    with django_db_blocker.unblock():
+        server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def start_daphne(django_db_blocker: Any) -> Iterator[Callable[..., Daphne]]:
+    started: list[Daphne] = []
+
+    def start(name: str = "daphne-extra", **extra_env: str) -> Daphne:
+        with django_db_blocker.unblock():
+            server = Daphne(name, extra_env=extra_env).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if os.environ.get("TELEHEALTH_REQUIRE_SERVICES"):
+            pytest.fail("Debian's chromium is not installed (.ci/run installs it)")
+        pytest.skip("needs Debian's chromium: apt-get install -y chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread; Django's ORM
+    # would refuse the test's own queries. Only the test process gets this flag
+    # (tests.e2e.servers.Daphne removes it from the servers' environment).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def login() -> Callable[..., None]:
+    def do_login(page: Any, server: Daphne, username: str, password: str = PASSWORD) -> None:
+        page.goto(f"{server.url}/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_url(lambda url: "/login/" not in url, timeout=10_000)
+
+    return do_login
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest) -> Callable[[Any, str], None]:
+    """screenshot(page, "name") → artifacts/<test>-<name>.png (kept out of git)."""
+
+    def take(page: Any, name: str) -> None:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
+
+    return take
