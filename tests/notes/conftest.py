@@ -16,6 +16,7 @@ from django.test import Client
 from clinics.models import User
 from consults.models import Consultation
 from telehealth.asgi import application
+from tests.e2e.conftest import browser, daphne_server, login, screenshot  # noqa: F401
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,84 @@
+"""Two Chromium contexts, station and specialist, edit the notes live; sign-off locks them."""
+
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Daphne
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def open_notes(browser: Any, login: Any, server: Daphne, username: str, consultation: Any) -> Any:
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    page.on("pageerror", lambda exc: print(f"[{username}] page error: {exc}"))
+    page.on("console", lambda msg: print(f"[{username}] console: {msg.text}"))
+    login(page, server, username)
+    page.goto(f"{server.url}/consultations/{consultation.external_id}/notes/")
+    page.wait_for_selector("#link-state.ok", timeout=10_000)
+    return page
+
+
+def wait_for_value(page: Any, selector: str, value: str) -> None:
+    page.wait_for_function(
+        "([s, v]) => document.querySelector(s).value === v", arg=[selector, value], timeout=5_000
+    )
+
+
+def test_station_and_specialist_see_each_others_sections_live_until_sign_off(
+    cast: Any, consultation: Any, daphne_server: Daphne, browser: Any, login: Any, screenshot: Any
+) -> None:
+    nurse = open_notes(browser, login, daphne_server, "nurse", consultation)
+    specialist = open_notes(browser, login, daphne_server, "specialist", consultation)
+    try:
+        assert nurse.locator("html").get_attribute("lang") == "vi"
+
+        nurse.fill(
+            "#section-history textarea[name=text]", "Đau ngực trái 2 ngày, khó thở khi gắng sức"
+        )
+        nurse.click("#section-history button.save")
+        wait_for_value(
+            specialist,
+            "#section-history textarea[name=text]",
+            "Đau ngực trái 2 ngày, khó thở khi gắng sức",
+        )
+
+        specialist.fill("#section-assessment textarea[name=text]", "Theo dõi cơn đau thắt ngực")
+        specialist.click("#section-assessment button.save")
+        wait_for_value(
+            nurse, "#section-assessment textarea[name=text]", "Theo dõi cơn đau thắt ngực"
+        )
+
+        nurse.type("#section-vitals input[name=pulse]", "92")
+        specialist.wait_for_function(
+            "n => document.querySelector('#section-vitals .presence').textContent.includes(n)",
+            arg=cast.nurse.display_name,
+            timeout=5_000,
+        )
+        screenshot(specialist, "live")
+
+        specialist.click("#sign-report")
+        specialist.wait_for_selector("#signed-banner", timeout=10_000)
+        nurse.wait_for_function(
+            "() => document.querySelector('#section-history textarea').disabled", timeout=5_000
+        )
+        refused = nurse.evaluate(
+            """async (url) => {
+                const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
+                const r = await fetch(url, {method: "PUT",
+                  headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
+                  body: JSON.stringify({content: {text: "late"}, base_revision: 1})});
+                return [r.status, (await r.json()).code];
+            }""",
+            f"/api/v1/consultations/{consultation.external_id}/notes/history/",
+        )
+        assert refused == [409, "report_signed"]
+
+        specialist.goto(f"{daphne_server.url}/consultations/{consultation.external_id}/report/")
+        assert specialist.inner_text("#report-patient") == "Nông Thị Hoa"
+        assert "Theo dõi cơn đau thắt ngực" in specialist.inner_text("#report-doc")
+        screenshot(specialist, "report")
+    finally:
+        nurse.context.close()
+        specialist.context.close()
