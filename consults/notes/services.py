@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from clinics.audit import Via, audit_record
@@ -27,13 +28,25 @@ def report_signed_error() -> AppError:
     )
 
 
-def _lock(consultation: Consultation) -> Consultation:
+def _lock(consultation: Consultation, *, unsigned: bool = True) -> Consultation:
     """Every notes write locks the consult row: signing takes the same lock, so no write
     can slip in between the report's snapshot and its signature."""
-    locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
-    if Report.objects.filter(consultation=locked).exists():
-        raise report_signed_error()
+    locked = (
+        Consultation.objects.select_for_update()
+        .annotate(is_signed=Exists(Report.objects.filter(consultation=OuterRef("pk"))))
+        .get(pk=consultation.pk)
+    )
+    if unsigned:
+        refuse_if_signed(locked)
     return locked
+
+
+def refuse_if_signed(consultation: Consultation) -> None:
+    signed = getattr(consultation, "is_signed", None)
+    if signed is None:
+        signed = Report.objects.filter(consultation=consultation).exists()
+    if signed:
+        raise report_signed_error()
 
 
 def note_sections_ensure(consultation: Consultation) -> None:
@@ -49,6 +62,15 @@ def _client_id(value: Any, name: str) -> str:
     if not isinstance(value, str) or len(value) > CLIENT_ID_LIMIT:
         raise invalid({name: [str(_("At most 64 characters of text."))]})
     return value
+
+
+def _section_for_update(consultation: Consultation, key: str) -> NoteSection:
+    rows = NoteSection.objects.select_for_update(of=("self",)).select_related("updated_by")
+    try:
+        return rows.get(consultation=consultation, key=key)
+    except NoteSection.DoesNotExist:
+        note_sections_ensure(consultation)
+        return rows.get(consultation=consultation, key=key)
 
 
 @dataclass(frozen=True)
@@ -81,27 +103,19 @@ def note_save(
         raise invalid({"base_revision": [str(_("Must be a revision number (0 or more)."))]})
     edit_id = _client_id(client_edit_id, "client_edit_id")
     with transaction.atomic():
+        locked = _lock(consultation, unsigned=False)
+        row = _section_for_update(consultation, key)
         if edit_id:
-            done = (
-                NoteRevision.objects.select_related("section__updated_by")
-                .filter(
-                    section__consultation=consultation,
-                    section__key=key,
-                    author=actor,
-                    client_edit_id=edit_id,
-                    outcome=NoteRevision.Outcome.APPLIED,
-                )
-                .first()
-            )
+            done = NoteRevision.objects.filter(
+                section=row,
+                author=actor,
+                client_edit_id=edit_id,
+                outcome=NoteRevision.Outcome.APPLIED,
+            ).first()
             if done is not None:
-                return NoteSaved(done.section, done, replayed=True)
-        _lock(consultation)
-        note_sections_ensure(consultation)
-        row = (
-            NoteSection.objects.select_for_update(of=("self",))
-            .select_related("updated_by")
-            .get(consultation=consultation, key=key)
-        )
+                return NoteSaved(row, done, replayed=True)
+        # After the replay check: an edit applied before sign-off, resent after, is a success.
+        refuse_if_signed(locked)
         stale = base_revision != row.revision
         revision = NoteRevision.objects.create(
             section=row,
