@@ -16,7 +16,13 @@ from django.test import Client
 from clinics.models import User
 from consults.models import Consultation
 from telehealth.asgi import application
-from tests.e2e.conftest import browser, daphne_server, login, screenshot  # noqa: F401
+from tests.e2e.conftest import (  # noqa: F401
+    browser,
+    daphne_server,
+    login,
+    screenshot,
+    start_daphne,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from typing import Any
 
 import pytest
 
+from consults.notes.models import NoteRevision
 from tests.e2e.conftest import Daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -82,3 +83,31 @@ def test_station_and_specialist_see_each_others_sections_live_until_sign_off(
     finally:
         nurse.context.close()
         specialist.context.close()
+
+
+def test_an_edit_typed_while_the_server_is_down_is_sent_on_reconnect_exactly_once(
+    cast: Any, consultation: Any, start_daphne: Any, browser: Any, login: Any
+) -> None:
+    server = start_daphne("notes-offline")
+    nurse = open_notes(browser, login, server, "nurse", consultation)
+    try:
+        server.stop()
+        nurse.wait_for_selector("#link-state.warn", timeout=5_000)
+        nurse.fill("#section-history textarea[name=text]", "Ghi khi mất mạng")
+        nurse.click("#section-history button.save")
+        nurse.wait_for_selector("#section-history .status.unsent", timeout=5_000)
+        key = f"notes-pending:{consultation.external_id}:{cast.nurse.external_id}"
+        kept = nurse.evaluate("k => localStorage.getItem(k)", key)
+        assert "Ghi khi mất mạng" in kept
+
+        server.start()
+        nurse.wait_for_function("k => localStorage.getItem(k) === '{}'", arg=key, timeout=30_000)
+        # The acknowledgement is lost (say the tab crashed): the same edit is resent.
+        nurse.evaluate("([k, v]) => localStorage.setItem(k, v)", [key, kept])
+        nurse.reload()
+        nurse.wait_for_function("k => localStorage.getItem(k) === '{}'", arg=key, timeout=15_000)
+        applied = NoteRevision.objects.filter(section__consultation=consultation, outcome="applied")
+        assert [r.content["text"] for r in applied] == ["Ghi khi mất mạng"]
+        assert nurse.input_value("#section-history textarea[name=text]") == "Ghi khi mất mạng"
+    finally:
+        nurse.context.close()
