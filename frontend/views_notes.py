@@ -1,5 +1,6 @@
 """Pages of the shared notes: the notes page within a consult and the printable report."""
 
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -14,7 +15,7 @@ from consults.notes import events, selectors
 from consults.notes.access import notes_get_for_reader
 from consults.notes.audit import Notes, audit_read
 from consults.notes.models import AsyncCase, SectionKey
-from consults.notes.pdf import section_lines
+from consults.notes.pdf import section_lines, when
 from consults.notes.sections import VITAL_RANGES
 from telehealth.errors import AppError
 
@@ -98,6 +99,11 @@ def report_page(request: HttpRequest, id: str) -> HttpResponse:
             "report": report,
             "snap": report.snapshot,
             "sections": sections,
+            "start": when(report.snapshot["start"]),
+            "end": when(report.snapshot["end"]),
+            "born": date.fromisoformat(report.snapshot["patient"]["date_of_birth"]).strftime(
+                "%d/%m/%Y"
+            ),
             "addenda": selectors.addenda_of(report),
         },
     )

@@ -1,6 +1,7 @@
 """REST API of the shared notes: thin views (validate → access → service → serialize)."""
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -166,7 +167,7 @@ class ReportView(APIView):
         consultation = notes_get_for_reader(user, id)
         signed = selectors.report_of(consultation)
         if signed is None:
-            raise AppError("report_not_signed", "The report is not signed yet.", status=404)
+            raise AppError("report_not_signed", _("The report is not signed yet."), status=404)
         audit_record(
             actor=user,
             action=AuditEntry.Action.READ,
@@ -194,7 +195,7 @@ class ReportPdfView(APIView):
         consultation = notes_get_for_reader(user, id)
         signed = selectors.report_of(consultation)
         if signed is None:
-            raise AppError("report_not_signed", "The report is not signed yet.", status=404)
+            raise AppError("report_not_signed", _("The report is not signed yet."), status=404)
         data = report_pdf(signed)
         audit_record(
             actor=user,
