@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from clinics.models import Consent, Facility, Membership, Patient, Specialty, User
+from clinics.services import PATIENT_FIELDS
 from clinics.validators import (
     normalize_id,
     validate_citizen_id,
@@ -94,24 +95,7 @@ class PatientSerializer(StrictModelSerializer):
 
     class Meta:
         model = Patient
-        fields = [
-            "id",
-            "station",
-            "full_name",
-            "date_of_birth",
-            "sex",
-            "citizen_id",
-            "insurance_number",
-            "phone",
-            "address",
-            "commune",
-            "ethnicity",
-            "guardian_name",
-            "guardian_phone",
-            "consents",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", "station", *PATIENT_FIELDS, "consents", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def validate_full_name(self, value: str) -> str:

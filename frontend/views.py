@@ -23,7 +23,7 @@ from clinics.login import login_check
 from clinics.models import AuditEntry, Consent, Patient, User
 from clinics.selectors import consent_current, consent_list, patient_list, user_roles
 from clinics.serializers import PatientSerializer
-from clinics.services import consent_record, patient_register
+from clinics.services import PATIENT_FIELDS, consent_record, patient_register
 from consults.access import consultations_visible_to
 from telehealth.errors import AppError
 
@@ -84,11 +84,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _patient_form_data(post: Any) -> dict[str, Any]:
-    fields = [
-        "full_name", "date_of_birth", "sex", "citizen_id", "insurance_number", "phone",
-        "address", "commune", "ethnicity", "guardian_name", "guardian_phone",
-    ]  # fmt: skip
-    data: dict[str, Any] = {f: post.get(f, "").strip() for f in fields}
+    data: dict[str, Any] = {f: post.get(f, "").strip() for f in PATIENT_FIELDS}
     data["consents"] = post.getlist("consents")
     return data
 

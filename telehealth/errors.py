@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions as drf
@@ -146,3 +146,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if error.status == 429 and error.extra.get("retry_after"):
         headers["Retry-After"] = str(int(error.extra["retry_after"]))
     return Response(error.as_dict(), status=error.status, headers=headers)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: API clients get the JSON shape too, pages get a plain apology."""
+    message = _("Something went wrong on the server. Try again; if it persists, call support.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "server_error", "message": message, "fields": {}}, status=500)
+    return HttpResponse(f"<!doctype html><title>500</title><p>{message}</p>", status=500)

@@ -93,7 +93,7 @@ class Daphne:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"{self.name} exited; see {self.log_path}")
             try:
-                with urllib.request.urlopen(f"{self.url}/login/", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(f"{self.url}/login/", timeout=2) as r:
                     if r.status == 200:
                         return
             except (urllib.error.URLError, ConnectionError, TimeoutError):

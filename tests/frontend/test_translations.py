@@ -1,0 +1,29 @@
+"""The Vietnamese catalog is complete, and the compiled catalog matches it."""
+
+from pathlib import Path
+
+import polib
+import pytest
+
+LOCALE = Path(__file__).resolve().parents[2] / "frontend" / "locale" / "vi" / "LC_MESSAGES"
+DOMAINS = sorted(p.stem for p in LOCALE.glob("*.po"))
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_every_string_has_a_vietnamese_translation(domain: str) -> None:
+    po = polib.pofile(str(LOCALE / f"{domain}.po"))
+    missing = [e.msgid for e in po if e.msgid and not e.obsolete and (not e.msgstr or e.fuzzy)]
+    if any(e.msgid_plural for e in po):
+        missing += [e.msgid for e in po if e.msgid_plural and not all(e.msgstr_plural.values())]
+    assert missing == [], "run `make messages` and translate these"
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_the_compiled_catalog_is_up_to_date(domain: str) -> None:
+    po = polib.pofile(str(LOCALE / f"{domain}.po"))
+    mo = polib.mofile(str(LOCALE / f"{domain}.mo"))
+    compiled = {e.msgid: e.msgstr for e in mo if e.msgid}
+    source = {e.msgid: e.msgstr for e in po if e.msgid and not e.obsolete and not e.msgid_plural}
+    assert {k: v for k, v in source.items() if compiled.get(k) != v} == {}, (
+        "run `make messages` (compilemessages) and commit the .mo"
+    )

@@ -1,0 +1,27 @@
+"""Every error leaves in one shape, including the unexpected ones."""
+
+import pytest
+from django.test import Client, RequestFactory
+
+from telehealth.errors import server_error
+
+
+def test_an_api_500_is_json_in_the_documented_shape() -> None:
+    response = server_error(RequestFactory().get("/api/v1/patients/"))
+    assert response.status_code == 500
+    assert response.headers["Content-Type"] == "application/json"
+    assert b'"code": "server_error"' in response.content
+
+
+def test_a_page_500_is_html() -> None:
+    response = server_error(RequestFactory().get("/patients/"))
+    assert response.status_code == 500
+    assert b"<p>" in response.content
+
+
+@pytest.mark.django_db
+def test_an_unknown_api_method_is_405_in_the_shape(cast: object) -> None:
+    client = Client()
+    response = client.delete("/api/v1/auth/token/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"

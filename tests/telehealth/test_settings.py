@@ -1,0 +1,65 @@
+"""Settings come from the environment, with safe defaults and clear failures."""
+
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+SETTINGS = str(Path(__file__).resolve().parents[2] / "telehealth" / "settings.py")
+VARS = ["DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_KEY", "ALLOWED_HOSTS"]
+
+
+def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
+    for name in VARS:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(SETTINGS)
+
+
+def test_a_missing_secret_key_is_refused_outside_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="SECRET_KEY"):
+        load(monkeypatch)
+
+
+def test_debug_runs_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load(monkeypatch, DEBUG="1")["SECRET_KEY"]
+
+
+def test_the_embedded_default_is_sqlite_and_in_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load(monkeypatch, SECRET_KEY="k")
+    assert s["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert s["CHANNEL_LAYERS"]["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer"
+    assert s["TIME_ZONE"] == "Asia/Ho_Chi_Minh"
+    assert s["LANGUAGE_CODE"] == "vi"
+    assert [code for code, _ in s["LANGUAGES"]] == ["vi", "en"]
+
+
+def test_postgres_and_redis_come_from_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load(
+        monkeypatch,
+        SECRET_KEY="k",
+        DATABASE_URL="postgres://th:pw@db.internal:5433/telehealth",
+        REDIS_URL="redis://cache.internal:6379/2",
+        CHANNEL_LAYER_KEY="layer-secret",
+        ALLOWED_HOSTS="telehealth.soyte.example, 10.0.0.5",
+    )
+    db = s["DATABASES"]["default"]
+    assert (db["ENGINE"], db["HOST"], db["PORT"], db["NAME"]) == (
+        "django.db.backends.postgresql",
+        "db.internal",
+        5433,
+        "telehealth",
+    )
+    layer = s["CHANNEL_LAYERS"]["default"]
+    assert layer["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert layer["CONFIG"]["hosts"] == [{"address": "redis://cache.internal:6379/2"}]
+    assert layer["CONFIG"]["symmetric_encryption_keys"] == ["layer-secret"]
+    assert s["ALLOWED_HOSTS"] == ["telehealth.soyte.example", "10.0.0.5"]
+
+
+def test_a_bad_integer_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ImproperlyConfigured, match="SESSION_IDLE_MINUTES"):
+        load(monkeypatch, SECRET_KEY="k", SESSION_IDLE_MINUTES="half an hour")
