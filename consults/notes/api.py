@@ -105,7 +105,7 @@ class ChatView(APIView):
 class AttachmentListView(APIView):
     parser_classes = [MultiPartParser, FormParser]
 
-    @extend_schema(responses=dict)
+    @extend_schema(operation_id="notes_attachments_list", responses=dict)
     def get(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_participant(user, id)
@@ -141,8 +141,14 @@ class AttachmentDownloadView(APIView):
 
     thumbnail = False
 
-    @extend_schema(responses={(200, "application/octet-stream"): bytes})
+    @extend_schema(
+        operation_id="notes_attachment_download",
+        responses={(200, "application/octet-stream"): bytes},
+    )
     def get(self, request: Request, id: str, attachment_id: str) -> HttpResponse:
+        return self.download(request, id, attachment_id)
+
+    def download(self, request: Request, id: str, attachment_id: str) -> HttpResponse:
         user = request_user(request)
         consultation = notes_get_for_participant(user, id)
         attachment = selectors.attachment_get(consultation, attachment_id)
@@ -158,6 +164,16 @@ class AttachmentDownloadView(APIView):
         response["Content-Disposition"] = f'{disposition}; filename="{attachment.external_id}"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+class AttachmentThumbnailView(AttachmentDownloadView):
+    thumbnail = True
+
+    @extend_schema(
+        operation_id="notes_attachment_thumbnail", responses={(200, "image/jpeg"): bytes}
+    )
+    def get(self, request: Request, id: str, attachment_id: str) -> HttpResponse:
+        return self.download(request, id, attachment_id)
 
 
 class ReportView(APIView):

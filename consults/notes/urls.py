@@ -16,7 +16,7 @@ urlpatterns = [
     ),
     path(
         f"{base}attachments/<str:attachment_id>/thumbnail/",
-        api.AttachmentDownloadView.as_view(thumbnail=True),
+        api.AttachmentThumbnailView.as_view(),
         name="notes-attachment-thumbnail",
     ),
     path(f"{base}report/", api.ReportView.as_view(), name="notes-report"),

@@ -16,13 +16,6 @@ from django.test import Client
 from clinics.models import User
 from consults.models import Consultation
 from telehealth.asgi import application
-from tests.e2e.conftest import (  # noqa: F401
-    browser,
-    daphne_server,
-    login,
-    screenshot,
-    start_daphne,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -118,3 +111,9 @@ async def ws() -> AsyncIterator[Connect]:
     yield connect
     for socket in opened:
         await socket.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Playwright's sync API leaves an event loop running in the main thread for the rest
+    # of the session, which breaks every asyncio test after it: browser tests run last.
+    items.sort(key=lambda item: "browser" in item.keywords)
