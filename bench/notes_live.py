@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telehealth.settings")
 os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
+# As deployed (deploy/env.example): persistent database connections.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
 
 import django  # noqa: E402
 
@@ -152,7 +154,8 @@ def write_results(notes: list[float], floor: list[float]) -> str:
         SECTION,
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-        f"({os.cpu_count()} cores, Python {platform.python_version()}), daphne + {db} + {layer}, "
+        f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}), "
+        f"daphne + {db} (CONN_MAX_AGE={os.environ['DATABASE_CONN_MAX_AGE']}) + {layer}, "
         f"loopback; {len(notes)} sequential edits after 20 warm-up (`bench/notes_live.py`).",
         "",
         "| path | p50 ms | p95 ms | p99 ms | max ms |",

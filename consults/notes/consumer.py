@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from clinics.audit import Via
 from clinics.models import User
 from consults.access import can_join_consultation, consultation_get_for_user
+from consults.models import Consultation
 from consults.notes import events, frames
 from telehealth.errors import AppError
 
@@ -27,7 +28,7 @@ class NotesConsumer(JsonWebsocketConsumer):
     session: frames.Session | None = None
 
     def _authorize(self) -> int | None:
-        """Close code when the user may not (or no longer) be here, else None."""
+        """On connect: the consult must be visible and the user on it. Close code, or None."""
         user = self.scope.get("user")
         if not isinstance(user, User) or not user.is_authenticated:
             return 4401
@@ -37,11 +38,24 @@ class NotesConsumer(JsonWebsocketConsumer):
             return 4404
         if not can_join_consultation(user, consultation):
             return 4403
-        if self.session is None:
-            self.session = frames.Session(user, consultation, Via.ws(self.scope))
-        else:
-            self.session.consultation = consultation
+        self.session = frames.Session(user, consultation, Via.ws(self.scope))
         return None
+
+    def _still_allowed(self, session: frames.Session) -> bool:
+        """Before every message: still a participant? The consult's parties are re-read
+        (a specialist may be reassigned mid-call); membership is checked by the same
+        predicate as on connect. Participants are a subset of those who may see it."""
+        consultation = session.consultation
+        parties = (
+            Consultation.objects.filter(pk=consultation.pk)
+            .values("station_id", "specialist_id")
+            .first()
+        )
+        if parties is None:
+            return False
+        consultation.station_id = parties["station_id"]
+        consultation.specialist_id = parties["specialist_id"]
+        return can_join_consultation(session.user, consultation)
 
     def connect(self) -> None:
         self.accept()
@@ -65,9 +79,8 @@ class NotesConsumer(JsonWebsocketConsumer):
         if self._over_rate():
             self.close(code=4429)
             return
-        code = self._authorize()
-        if code is not None or self.session is None:
-            self.close(code=code)
+        if self.session is None or not self._still_allowed(self.session):
+            self.close(code=4404)
             return
         try:
             frame = json.loads(text_data)

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from clinics.audit import Via, audit_record
@@ -31,21 +30,16 @@ def report_signed_error() -> AppError:
 def _lock(consultation: Consultation, *, unsigned: bool = True) -> Consultation:
     """Every notes write locks the consult row: signing takes the same lock, so no write
     can slip in between the report's snapshot and its signature."""
-    locked = (
-        Consultation.objects.select_for_update()
-        .annotate(is_signed=Exists(Report.objects.filter(consultation=OuterRef("pk"))))
-        .get(pk=consultation.pk)
-    )
+    locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if unsigned:
         refuse_if_signed(locked)
     return locked
 
 
 def refuse_if_signed(consultation: Consultation) -> None:
-    signed = getattr(consultation, "is_signed", None)
-    if signed is None:
-        signed = Report.objects.filter(consultation=consultation).exists()
-    if signed:
+    # A statement of its own, after the lock: under READ COMMITTED it sees a report that
+    # was committed while we waited (a subquery in the locking SELECT would not).
+    if Report.objects.filter(consultation=consultation).exists():
         raise report_signed_error()
 
 

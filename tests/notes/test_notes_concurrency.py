@@ -74,3 +74,60 @@ def test_the_same_edit_sent_twice_at_once_is_applied_once(cast: Any, consultatio
         t.join(30)
     assert sorted(results) == [False, True]
     assert NoteRevision.objects.filter(client_edit_id="same").count() == 1
+
+
+def test_no_write_slips_in_between_the_snapshot_and_the_signature(
+    cast: Any, consultation: Any
+) -> None:
+    from consults.notes.models import Report
+    from consults.notes.report import report_sign
+
+    note_save(
+        consultation=consultation,
+        section="assessment",
+        content={"text": "THA"},
+        base_revision=0,
+        actor=cast.specialist,
+        via=Via.system(),
+    )
+    edits = [
+        ("history", {"text": "Bệnh sử"}),
+        ("plan", {"text": "Amlodipin 5 mg"}),
+        ("followup", {"date": "2026-12-24"}),
+        ("vitals", {"pulse": 80}),
+    ]
+    barrier = threading.Barrier(len(edits) + 1)
+
+    def write(section: str, content: dict[str, Any]) -> None:
+        barrier.wait()
+        try:
+            note_save(
+                consultation=consultation,
+                section=section,
+                content=content,
+                base_revision=0,
+                actor=cast.nurse,
+                via=Via.system(),
+            )
+        except AppError as exc:
+            assert exc.code == "report_signed"
+        finally:
+            connection.close()
+
+    def sign() -> None:
+        barrier.wait()
+        try:
+            report_sign(consultation=consultation, actor=cast.specialist, via=Via.system())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write, args=e) for e in edits]
+    threads.append(threading.Thread(target=sign))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    snapshot = Report.objects.get(consultation=consultation).snapshot
+    signed = {s["section"]: s["content"] for s in snapshot["sections"]}
+    for section in NoteSection.objects.filter(consultation=consultation):
+        assert section.content == (signed[section.key] or {}), section.key
