@@ -154,7 +154,8 @@ def write_results(notes: list[float], floor: list[float]) -> str:
         SECTION,
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()} "
-        f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, Python {platform.python_version()}), "
+        f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
+        f"Python {platform.python_version()}), "
         f"daphne + {db} (CONN_MAX_AGE={os.environ['DATABASE_CONN_MAX_AGE']}) + {layer}, "
         f"loopback; {len(notes)} sequential edits after 20 warm-up (`bench/notes_live.py`).",
         "",
