@@ -111,3 +111,69 @@ def test_an_edit_typed_while_the_server_is_down_is_sent_on_reconnect_exactly_onc
         assert nurse.input_value("#section-history textarea[name=text]") == "Ghi khi mất mạng"
     finally:
         nurse.context.close()
+
+
+def test_two_writers_on_one_section_get_the_side_by_side_merge_view(
+    cast: Any, consultation: Any, daphne_server: Daphne, browser: Any, login: Any, screenshot: Any
+) -> None:
+    nurse = open_notes(browser, login, daphne_server, "nurse", consultation)
+    specialist = open_notes(browser, login, daphne_server, "specialist", consultation)
+    try:
+        # Both start typing from revision 0; the specialist's page is not told in time.
+        specialist.fill("#section-plan textarea[name=text]", "Chuyển tuyến trên")
+        nurse.fill("#section-plan textarea[name=text]", "Theo dõi tại trạm")
+        nurse.click("#section-plan button.save")
+        key = f"notes-pending:{consultation.external_id}:{cast.nurse.external_id}"
+        nurse.wait_for_function("k => localStorage.getItem(k) === '{}'", arg=key, timeout=5_000)
+        specialist.click("#section-plan button.save")
+        box = specialist.wait_for_selector("#section-plan .conflict:not([hidden])", timeout=5_000)
+        assert box.query_selector(".theirs").inner_text() == "Theo dõi tại trạm"
+        assert box.query_selector(".yours").inner_text() == "Chuyển tuyến trên"
+        screenshot(specialist, "merge")
+
+        specialist.fill(
+            "#section-plan textarea[name=text]", "Theo dõi tại trạm; chuyển tuyến nếu đau tăng"
+        )
+        specialist.click("#section-plan .save-merged")
+        wait_for_value(
+            nurse,
+            "#section-plan textarea[name=text]",
+            "Theo dõi tại trạm; chuyển tuyến nếu đau tăng",
+        )
+
+        specialist.click("#section-plan .show-history")
+        specialist.wait_for_function(
+            "() => document.querySelectorAll('#section-plan .history li').length === 3",
+            timeout=5_000,
+        )
+        assert specialist.locator("#section-plan .history li.refused").count() == 1
+    finally:
+        nurse.context.close()
+        specialist.context.close()
+
+
+def test_a_photo_and_a_chat_line_from_the_station_reach_the_specialist(
+    cast: Any, consultation: Any, daphne_server: Daphne, browser: Any, login: Any, tmp_path: Any
+) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "vet-thuong.jpg"
+    Image.new("RGB", (800, 600), (180, 90, 70)).save(photo, "JPEG")
+    nurse = open_notes(browser, login, daphne_server, "nurse", consultation)
+    specialist = open_notes(browser, login, daphne_server, "specialist", consultation)
+    try:
+        assert nurse.locator("input.upload[capture]").get_attribute("accept") == "image/*"
+        nurse.set_input_files("input.upload[capture]", str(photo))
+        specialist.wait_for_selector(".attachment-list img", timeout=10_000)
+        specialist.wait_for_function(
+            "() => document.querySelector('.attachment-list img').naturalWidth > 0", timeout=5_000
+        )
+
+        nurse.fill(".chat-form input[name=text]", "Bác sĩ xem giúp ảnh vết thương")
+        nurse.press(".chat-form input[name=text]", "Enter")
+        specialist.wait_for_selector(
+            ".chat-list li:has-text('Bác sĩ xem giúp ảnh vết thương')", timeout=5_000
+        )
+    finally:
+        nurse.context.close()
+        specialist.context.close()

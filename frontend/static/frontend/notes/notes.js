@@ -57,6 +57,15 @@ function fillForm(key, content) {
   }
   if (key === "assessment") renderChips();
   f.dataset.dirty = "";
+  delete f.dataset.base;
+}
+
+// An edit is based on the revision shown when the typing started, not on whatever
+// arrived since: that is what makes a concurrent save a conflict instead of a loss.
+function markDirty(key) {
+  const f = form(key);
+  if (!f.dataset.dirty) f.dataset.base = String(sections[key]?.revision || 0);
+  f.dataset.dirty = "1";
 }
 
 function describe(content) {
@@ -94,7 +103,9 @@ function send(frame) {
 
 function saveSection(key, base) {
   if (signed) return;
-  const edit = { section: key, content: readForm(key), base_revision: base ?? sections[key].revision, client_edit_id: newId() };
+  const f = form(key);
+  const started = f.dataset.base !== undefined ? Number(f.dataset.base) : sections[key].revision;
+  const edit = { section: key, content: readForm(key), base_revision: base ?? started, client_edit_id: newId() };
   keep(key, edit);
   card(key).querySelector(".errors").textContent = "";
   if (send({ type: "note.save", ...edit })) status(key, T.saving);
@@ -122,6 +133,7 @@ const handlers = {
   "note.saved": (m) => {
     forget(m.section, m.client_edit_id);
     form(m.section).dataset.dirty = "";
+    delete form(m.section).dataset.base;
     if ((sections[m.section]?.revision || 0) <= m.revision) sections[m.section].revision = m.revision;
     status(m.section, T.saved);
   },
@@ -191,14 +203,20 @@ function connect() {
 
 // --- wiring --------------------------------------------------------------------------
 for (const s of boot.state.sections) { sections[s.section] = s; fillForm(s.section, s.content); showRevision(s.section); }
-for (const key of Object.keys(loadPending())) { if (card(key)) { fillForm(key, loadPending()[key].content); form(key).dataset.dirty = "1"; status(key, T.unsent, "unsent"); } }
+for (const [key, edit] of Object.entries(loadPending())) {
+  if (!card(key)) continue;
+  fillForm(key, edit.content);
+  form(key).dataset.dirty = "1";
+  form(key).dataset.base = String(edit.base_revision);
+  status(key, T.unsent, "unsent");
+}
 
 document.querySelectorAll(".note-section").forEach((c) => {
   const key = c.dataset.section;
   const f = c.querySelector("form");
   let lastPresence = 0;
   f.addEventListener("input", () => {
-    f.dataset.dirty = "1";
+    markDirty(key);
     if (Date.now() - lastPresence > 1500) { lastPresence = Date.now(); send({ type: "note.editing", section: key, editing: true }); }
   });
   f.addEventListener("focusout", (e) => {
@@ -229,7 +247,7 @@ function renderChips() {
   for (const code of hidden.value ? hidden.value.split(",") : []) {
     const li = el("li", {}, code + " ");
     const x = el("button", { type: "button", title: "×" }, "×");
-    x.onclick = () => { hidden.value = hidden.value.split(",").filter((c) => c !== code).join(","); form("assessment").dataset.dirty = "1"; renderChips(); };
+    x.onclick = () => { hidden.value = hidden.value.split(",").filter((c) => c !== code).join(","); markDirty("assessment"); renderChips(); };
     li.append(x);
     chips.append(li);
   }
@@ -249,7 +267,7 @@ icd.querySelector(".icd-search").addEventListener("input", (e) => {
         const codes = new Set(hidden.value ? hidden.value.split(",") : []);
         codes.add(row.code);
         hidden.value = [...codes].join(",");
-        form("assessment").dataset.dirty = "1";
+        markDirty("assessment");
         results.textContent = "";
         e.target.value = "";
         renderChips();
