@@ -240,6 +240,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "telehealth.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {"ConsentPurposeEnum": "clinics.models.Consent.Purpose"},
 }
 
