@@ -177,3 +177,30 @@ def test_a_photo_and_a_chat_line_from_the_station_reach_the_specialist(
     finally:
         nurse.context.close()
         specialist.context.close()
+
+
+def test_a_malformed_multipart_upload_gets_the_json_error_shape(
+    cast: Any, consultation: Any, daphne_server: Daphne
+) -> None:
+    import json
+    import urllib.error
+    import urllib.request
+
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.create(user=cast.nurse).key
+    boundary = "c637e12e2b1a998d80d1b087531af51c"
+    request = urllib.request.Request(
+        f"{daphne_server.url}/api/v1/consultations/{consultation.external_id}/notes/attachments/",
+        data=f"--{boundary}--\r\n".encode(),
+        method="POST",
+        headers={
+            "Authorization": f"Token {token}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+        },
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    assert refused.value.headers["Content-Type"] == "application/json"
+    assert "file" in json.loads(refused.value.read())["fields"]
