@@ -110,5 +110,6 @@ class ConsultationEvent(models.Model):
         return f"{self.from_status or '∅'} → {self.to_status}"
 
 
+from consults.notes.models import *  # noqa: E402, F403
 from consults.room.models import *  # noqa: E402, F403
 from consults.scheduling.models import *  # noqa: E402, F403

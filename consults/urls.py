@@ -1,4 +1,4 @@
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from consults.room import api as room_api
 from consults.scheduling import api as scheduling
@@ -72,4 +72,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="api-room-guest-detail",
     ),
     path("room/guest-ticket/", room_api.GuestTicketView.as_view(), name="api-room-guest-ticket"),
+    path("", include("consults.notes.urls")),
 ]

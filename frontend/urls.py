@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import views, views_room, views_scheduling, views_scheduling_hospital
+from frontend import views, views_notes, views_room, views_scheduling, views_scheduling_hospital
 
 app_name = "frontend"
 
@@ -20,4 +20,6 @@ urlpatterns = [
     path("room/precall/", views_room.precall, name="room-precall"),
     path("room/guest/<str:token>/", views_room.guest, name="room-guest"),
     path("room/<str:id>/", views_room.room, name="room"),
+    path("consultations/<str:id>/notes/", views_notes.notes_page, name="notes"),
+    path("consultations/<str:id>/report/", views_notes.report_page, name="report"),
 ]

@@ -1,6 +1,7 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels."""
 
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -17,6 +18,29 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from telehealth.routing import websocket_urlpatterns  # noqa: E402
+
+
+def _leave_multipart_to_django() -> None:
+    """Daphne's Twisted request parses every multipart POST into memory before Django does
+    (an attachment twice), and answers a body it cannot parse with a bare 400: no JSON
+    error, no log line. Django parses uploads itself, streaming large ones to disk."""
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:  # served by another ASGI server
+        return
+    original = WebRequest.__init__
+    if getattr(original, "leaves_multipart_to_django", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("parsePOSTFormSubmission", False)
+        original(self, *args, **kwargs)
+
+    __init__.leaves_multipart_to_django = True  # type: ignore[attr-defined]
+    WebRequest.__init__ = __init__
+
+
+_leave_multipart_to_django()
 
 application = ProtocolTypeRouter(
     {

@@ -200,6 +200,21 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# Consult attachments (patient data): a storage of their own, never served as /media/;
+# downloads go through the API, which checks access and audits each one.
+NOTES_MEDIA_ROOT = Path(env_str("NOTES_MEDIA_ROOT", str(BASE_DIR / "private_media")))
+NOTES_ATTACHMENT_MAX_BYTES = env_int("NOTES_ATTACHMENT_MAX_MB", 10) * 1024 * 1024
+NOTES_ASYNC_TARGET_HOURS = env_int("NOTES_ASYNC_TARGET_HOURS", 48)
+# Report PDF font: must cover Vietnamese (Debian package fonts-dejavu-core).
+REPORT_FONT_PATH = env_str("REPORT_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "notes": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(NOTES_MEDIA_ROOT)},
+    },
+}
 
 ICE_SERVERS: list[dict[str, object]] = json.loads(env_str("ICE_SERVERS", "[]"))
 TURN_SECRET = env_str("TURN_SECRET")

@@ -1,0 +1,109 @@
+"""Pages of the shared notes: the notes page within a consult and the printable report."""
+
+from datetime import date
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from clinics.audit import Via, audit_record
+from clinics.models import AuditEntry, User
+from consults.access import can_join_consultation, is_assigned_specialist, is_station_side
+from consults.notes import events, selectors
+from consults.notes.access import notes_get_for_reader
+from consults.notes.audit import Notes, audit_read
+from consults.notes.models import AsyncCase, SectionKey
+from consults.notes.pdf import section_lines, when
+from consults.notes.sections import VITAL_RANGES
+from telehealth.errors import AppError
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _strings() -> dict[str, str]:
+    """The page script's words, translated here so the catalog stays in one place."""
+    return {
+        "saved": _("Saved"),
+        "saving": _("Saving…"),
+        "unsent": _("Not sent yet: will be sent when the connection is back"),
+        "offline": _("Offline: your edits are kept on this device"),
+        "online": _("Connected"),
+        "editing": _("%(name)s is editing…"),
+        "updated_by": _("Revision %(revision)s by %(name)s at %(time)s"),
+        "never": _("Not written yet"),
+        "conflict": _("%(name)s saved this section while you were editing. Compare and merge:"),
+        "signed": _("The report is signed: the notes can no longer change."),
+        "error": _("Could not save"),
+        "applied": _("applied"),
+        "refused": _("refused (conflict)"),
+        "upload_failed": _("Upload refused"),
+        "newer": _("Someone saved a newer version of this section."),
+    }
+
+
+@login_required
+def notes_page(request: HttpRequest, id: str) -> HttpResponse:
+    user = _user(request)
+    consultation = notes_get_for_reader(user, id)
+    audit_read(actor=user, what=Notes, consultation=consultation, via=Via.http(request))
+    signed = selectors.report_of(consultation)
+    context: dict[str, Any] = {
+        "consultation": consultation,
+        "sections": SectionKey.choices,
+        "vital_ranges": VITAL_RANGES,
+        "can_write": can_join_consultation(user, consultation) and signed is None,
+        "is_participant": can_join_consultation(user, consultation),
+        "is_specialist": is_assigned_specialist(user, consultation),
+        "is_station": is_station_side(user, consultation),
+        "async_case": AsyncCase.objects.filter(consultation=consultation).first(),
+        "report": signed,
+        "boot": {
+            "consultation": str(consultation.external_id),
+            "me": events.person(user),
+            "state": events.notes_state(consultation),
+            "strings": _strings(),
+        },
+    }
+    return render(request, "frontend/notes/notes.html", context)
+
+
+@login_required
+def report_page(request: HttpRequest, id: str) -> HttpResponse:
+    user = _user(request)
+    consultation = notes_get_for_reader(user, id)
+    report = selectors.report_of(consultation)
+    if report is None:
+        raise AppError("report_not_signed", _("The report is not signed yet."), status=404)
+    audit_record(
+        actor=user,
+        action=AuditEntry.Action.READ,
+        obj=report,
+        patient=consultation.patient,
+        via=Via.http(request),
+    )
+    titles = dict(SectionKey.choices)
+    sections = [
+        {"title": titles[s["section"]], "lines": section_lines(s["section"], s["content"])}
+        for s in report.snapshot["sections"]
+    ]
+    return render(
+        request,
+        "frontend/notes/report.html",
+        {
+            "consultation": consultation,
+            "report": report,
+            "snap": report.snapshot,
+            "sections": sections,
+            "start": when(report.snapshot["start"]),
+            "end": when(report.snapshot["end"]),
+            "born": date.fromisoformat(report.snapshot["patient"]["date_of_birth"]).strftime(
+                "%d/%m/%Y"
+            ),
+            "addenda": selectors.addenda_of(report),
+        },
+    )

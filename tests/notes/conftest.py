@@ -1,0 +1,119 @@
+"""Fixtures of the notes tests: a private file store per test, and sockets through the
+real ASGI stack (origin check, session auth, URL router)."""
+
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings as dj_settings
+from django.test import Client
+
+from clinics.models import User
+from consults.models import Consultation
+from telehealth.asgi import application
+
+
+@pytest.fixture(autouse=True)
+def notes_storage(settings: Any, tmp_path: Path) -> Path:
+    location = tmp_path / "private_media"
+    settings.STORAGES = {
+        **dj_settings.STORAGES,
+        "notes": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location)},
+        },
+    }
+    return location
+
+
+def section_url(consultation: Consultation, section: str) -> str:
+    return f"/api/v1/consultations/{consultation.external_id}/notes/{section}/"
+
+
+def notes_url(consultation: Consultation, rest: str = "") -> str:
+    return f"/api/v1/consultations/{consultation.external_id}/notes/{rest}"
+
+
+def edit(
+    text: str = "Đau ngực 2 ngày", base: int = 0, edit_id: str | None = None
+) -> dict[str, Any]:
+    return {
+        "content": {"text": text},
+        "base_revision": base,
+        "client_edit_id": edit_id or uuid.uuid4().hex,
+    }
+
+
+def session_cookie(user: User) -> str:
+    client = Client()
+    client.force_login(user)
+    return (
+        f"{dj_settings.SESSION_COOKIE_NAME}={client.cookies[dj_settings.SESSION_COOKIE_NAME].value}"
+    )
+
+
+class Socket:
+    """A WebsocketCommunicator that reads frames as JSON and skips the ones not asked for."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.c = communicator
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.c.send_to(text_data=json.dumps(frame))
+
+    async def receive(self, wait: float = 3) -> dict[str, Any]:
+        return json.loads(await self.c.receive_from(timeout=wait))
+
+    async def expect(self, type_: str, wait: float = 3) -> dict[str, Any]:
+        while True:
+            frame = await self.receive(wait)
+            if frame["type"] == type_:
+                return frame
+
+    async def close(self) -> None:
+        await self.c.disconnect()
+
+
+Connect = Callable[..., Awaitable[tuple[bool, Any, Socket]]]
+
+
+@pytest.fixture
+async def ws() -> AsyncIterator[Connect]:
+    """ws(user, consultation) → (accepted, close_code_or_None, Socket); closed at teardown."""
+    opened: list[Socket] = []
+
+    async def connect(
+        user: User | None, consultation: Consultation, suffix: str = "notes/"
+    ) -> tuple[bool, Any, Socket]:
+        headers = [(b"origin", b"http://127.0.0.1")]
+        if user is not None:
+            cookie = await sync_to_async(session_cookie)(user)
+            headers.append((b"cookie", cookie.encode()))
+        communicator = WebsocketCommunicator(
+            application, f"/ws/consultations/{consultation.external_id}/{suffix}", headers
+        )
+        accepted, _ = await communicator.connect(timeout=5)
+        socket = Socket(communicator)
+        opened.append(socket)
+        if not accepted:
+            return False, None, socket
+        first = await communicator.receive_output(timeout=5)
+        if first["type"] == "websocket.close":
+            return True, first.get("code"), socket
+        socket.first = json.loads(first["text"])  # type: ignore[attr-defined]
+        return True, None, socket
+
+    yield connect
+    for socket in opened:
+        await socket.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Playwright's sync API leaves an event loop running in the main thread for the rest
+    # of the session, which breaks every asyncio test after it: browser tests run last.
+    items.sort(key=lambda item: "browser" in item.keywords)

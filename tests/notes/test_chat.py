@@ -1,0 +1,55 @@
+"""Chat persisted with the consult, over HTTP (the socket is in test_notes_socket)."""
+
+from typing import Any
+
+import pytest
+
+from clinics.models import AuditEntry
+from consults.notes.models import ChatMessage
+from tests.notes.conftest import notes_url
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_participant_posts_and_both_sides_read_the_chat(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    r = api(cast.nurse).post(
+        notes_url(consultation, "chat/"), {"text": "Chào bác sĩ"}, format="json"
+    )
+    assert r.status_code == 201
+    messages = api(cast.specialist).get(notes_url(consultation, "chat/")).json()["results"]
+    assert [(m["author"]["name"], m["text"]) for m in messages] == [
+        (cast.nurse.display_name, "Chào bác sĩ")
+    ]
+    assert AuditEntry.objects.filter(
+        actor=cast.specialist, action="read", object_type="chat"
+    ).exists()
+    assert AuditEntry.objects.filter(
+        actor=cast.nurse, action="create", object_type="chatmessage"
+    ).exists()
+
+
+def test_a_retried_chat_message_is_posted_once(cast: Any, api: Any, consultation: Any) -> None:
+    body = {"text": "Huyết áp 150/95", "client_msg_id": "m-1"}
+    first = api(cast.nurse).post(notes_url(consultation, "chat/"), body, format="json")
+    again = api(cast.nurse).post(notes_url(consultation, "chat/"), body, format="json")
+    assert first.status_code == 201
+    assert again.status_code == 200
+    assert again.json()["id"] == first.json()["id"]
+    assert ChatMessage.objects.count() == 1
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 2001])
+def test_it_rejects_an_empty_or_oversized_message(
+    cast: Any, api: Any, consultation: Any, text: str
+) -> None:
+    r = api(cast.nurse).post(notes_url(consultation, "chat/"), {"text": text}, format="json")
+    assert r.status_code == 400
+    assert "text" in r.json()["fields"]
+
+
+def test_a_coordinator_reads_but_does_not_post(cast: Any, api: Any, consultation: Any) -> None:
+    assert api(cast.coordinator).get(notes_url(consultation, "chat/")).status_code == 200
+    r = api(cast.coordinator).post(notes_url(consultation, "chat/"), {"text": "hi"}, format="json")
+    assert r.status_code == 403

@@ -1,0 +1,187 @@
+"""Notes over the consult socket: live propagation, presence, offline resend, access, audit."""
+
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+
+from clinics.models import AuditEntry
+from consults.notes.models import ChatMessage, NoteRevision
+from tests.notes.conftest import Connect
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def save_frame(
+    text: str, base: int = 0, edit_id: str = "e1", section: str = "history"
+) -> dict[str, Any]:
+    return {
+        "type": "note.save",
+        "section": section,
+        "content": {"text": text},
+        "base_revision": base,
+        "client_edit_id": edit_id,
+    }
+
+
+async def test_it_sends_the_current_notes_on_connect(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    accepted, code, sock = await ws(cast.nurse, consultation)
+    assert accepted
+    assert code is None
+    assert sock.first["type"] == "notes.state"  # type: ignore[attr-defined]
+    assert [s["section"] for s in sock.first["sections"]] == [  # type: ignore[attr-defined]
+        "history",
+        "vitals",
+        "assessment",
+        "plan",
+        "followup",
+    ]
+
+
+async def test_a_saved_edit_reaches_the_other_participant(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    await nurse.send(save_frame("Sốt cao 3 ngày"))
+    saved = await nurse.expect("note.saved")
+    assert saved["revision"] == 1
+    assert saved["replayed"] is False
+    seen = await specialist.expect("note.updated")
+    assert seen["content"] == {"text": "Sốt cao 3 ngày"}
+    assert seen["updated_by"]["name"] == cast.nurse.display_name
+
+
+async def test_a_stale_write_over_the_socket_gets_note_conflict_with_the_current_text(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    await nurse.send(save_frame("A", edit_id="n1"))
+    await nurse.expect("note.saved")
+    await specialist.send(save_frame("B", edit_id="s1"))
+    refused = await specialist.expect("error")
+    assert refused["code"] == "note_conflict"
+    assert refused["current"]["content"] == {"text": "A"}
+    assert refused["client_edit_id"] == "s1"
+    authors = await sync_to_async(
+        lambda: sorted(NoteRevision.objects.values_list("author__username", "outcome"))
+    )()
+    assert authors == [("nurse", "applied"), ("specialist", "conflict")]
+
+
+async def test_edits_resent_twice_after_a_reconnect_are_applied_once(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, first = await ws(cast.nurse, consultation)
+    await first.send(save_frame("Typed before the link dropped", edit_id="offline-1"))
+    await first.expect("note.saved")
+    await first.close()  # the page never saw the ack: it keeps the edit and resends it
+
+    _, _, again = await ws(cast.nurse, consultation)
+    for _ in range(2):
+        await again.send(save_frame("Typed before the link dropped", edit_id="offline-1"))
+        ack = await again.expect("note.saved")
+        assert ack["replayed"] is True
+        assert ack["revision"] == 1
+    count = await sync_to_async(NoteRevision.objects.filter(client_edit_id="offline-1").count)()
+    assert count == 1
+
+
+async def test_presence_is_broadcast_once_per_burst_of_typing(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    for _ in range(5):
+        await nurse.send({"type": "note.editing", "section": "vitals"})
+    seen = await specialist.expect("note.presence")
+    assert seen["user"]["name"] == cast.nurse.display_name
+    assert seen["section"] == "vitals"
+    await nurse.send({"type": "note.editing", "section": "vitals", "editing": False})
+    stopped = await specialist.expect("note.presence")
+    assert stopped["editing"] is False  # the four repeats in between were not rebroadcast
+
+
+async def test_chat_over_the_socket_is_persisted_and_broadcast(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    await specialist.send({"type": "chat.send", "text": "Chào chị", "client_msg_id": "c1"})
+    await specialist.send({"type": "chat.send", "text": "Chào chị", "client_msg_id": "c1"})
+    seen = await nurse.expect("chat.message")
+    assert seen["text"] == "Chào chị"
+    assert await sync_to_async(ChatMessage.objects.count)() == 1
+
+
+async def test_bad_frames_get_error_frames(cast: Any, consultation: Any, ws: Connect) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    await nurse.send(
+        {"type": "note.save", "section": "gossip", "content": {"text": "x"}, "base_revision": 0}
+    )
+    assert (await nurse.expect("error"))["code"] == "unknown_section"
+    await nurse.send(
+        {"type": "note.save", "section": "vitals", "content": {"spo2": 120}, "base_revision": 0}
+    )
+    refused = await nurse.expect("error")
+    assert "spo2" in refused["fields"]
+    await nurse.send({"type": "nonsense"})
+    assert (await nurse.expect("error"))["code"] == "unknown_frame"
+
+
+async def test_socket_reads_and_writes_leave_ws_audit_entries(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    await nurse.send(save_frame("x"))
+    await nurse.expect("note.saved")
+    entries = await sync_to_async(
+        lambda: set(
+            AuditEntry.objects.filter(channel="ws", actor=cast.nurse).values_list(
+                "action", "object_type"
+            )
+        )
+    )()
+    assert {("read", "notes"), ("update", "notesection")} <= entries
+
+
+@pytest.mark.parametrize(
+    ("who", "code"),
+    [(None, 4401), ("outsider_nurse", 4404), ("other_specialist", 4404), ("coordinator", 4403)],
+)
+async def test_it_closes_the_socket_for_those_not_on_the_consult(
+    cast: Any, consultation: Any, ws: Connect, who: str | None, code: int
+) -> None:
+    user = getattr(cast, who) if who else None
+    accepted, close_code, _ = await ws(user, consultation)
+    assert accepted
+    assert close_code == code
+    assert not await sync_to_async(AuditEntry.objects.filter(channel="ws").exists)()
+
+
+async def test_it_refuses_a_socket_from_a_foreign_origin(cast: Any, consultation: Any) -> None:
+    from channels.testing import WebsocketCommunicator
+
+    from telehealth.asgi import application
+
+    communicator = WebsocketCommunicator(
+        application,
+        f"/ws/consultations/{consultation.external_id}/notes/",
+        [(b"origin", b"null")],
+    )
+    accepted, _ = await communicator.connect()
+    assert not accepted
+    await communicator.disconnect()
+
+
+async def test_it_stops_a_participant_removed_mid_call(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    await sync_to_async(cast.nurse.memberships.update)(is_active=False)
+    await nurse.send(save_frame("x"))
+    closed = await nurse.c.receive_output(timeout=3)
+    assert closed == {"type": "websocket.close", "code": 4404}
