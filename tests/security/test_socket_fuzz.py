@@ -120,7 +120,8 @@ def test_the_room_answers_garbage_with_documented_errors(
         if isinstance(event, tuple):
             assert event[1] in CLOSE_CODES, f"undocumented close code {event[1]}"
             continue
-        assert isinstance(event, dict) and isinstance(event.get("type"), str)
+        assert isinstance(event, dict)
+        assert isinstance(event.get("type"), str)
         assert isinstance(event.get("seq"), int)
         if event["type"] == "error":
             assert event["code"] in codes, f"undocumented error code {event['code']!r}"
