@@ -11,6 +11,7 @@ urlpatterns = [
     path("patients/", views.patients, name="patients"),
     path("patients/<str:id>/", views.patient_detail, name="patient"),
     path("room/precall/", views_room.precall, name="room-precall"),
+    path("room/waiting/", views_room.waiting, name="room-waiting"),
     path("room/guest/<str:token>/", views_room.guest, name="room-guest"),
     path("room/<str:id>/", views_room.room, name="room"),
 ]

@@ -68,3 +68,22 @@ def test_the_precall_test_passes_against_the_echo_peer(
         assert page.get_attribute("#verdict", "data-verdict") == "pass"
     finally:
         context.close()
+
+
+@pytest.mark.redis  # the check-in happens in this process, the page is served by daphne
+def test_the_specialists_waiting_room_shows_a_check_in_live(
+    daphne_server: Any, browser: Any, login: Any, screenshot: Any, api, cast, consultation
+) -> None:
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    try:
+        login(page, daphne_server, cast.specialist.username)
+        page.goto(f"{daphne_server.url}/room/waiting/")
+        page.wait_for_selector("#waiting-empty:not([hidden])")
+        url = f"/api/v1/consultations/{consultation.external_id}/room/check-in/"
+        assert api(cast.nurse).post(url).status_code == 200
+        item = page.wait_for_selector(f"[data-consultation='{consultation.external_id}']")
+        assert "Nông Thị Hoa" in item.inner_text()
+        screenshot(page, "waiting")
+    finally:
+        context.close()
