@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from consults.models import Consultation
+from consults.room.models import RoomPeer
 from tests.e2e.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -60,6 +61,10 @@ def test_station_and_specialist_both_see_remote_video(
     finally:
         for context in contexts:
             context.close()
+        # Let the server finish the leaves (presence, lifecycle) before the test database is
+        # flushed: its TRUNCATE and a late leave would deadlock.
+        peers = RoomPeer.objects.filter(consultation=consultation)
+        wait_until(lambda: not peers.exists(), within=15)
 
 
 def test_the_precall_test_passes_against_the_echo_peer(
