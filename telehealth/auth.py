@@ -1,6 +1,7 @@
 from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -33,3 +34,9 @@ def request_user(request: Request) -> "User":
     if not isinstance(user, User):
         raise AppError("not_authenticated", _("Please log in first."), status=401)
     return user
+
+
+class CsrfSessionScheme(SessionScheme):
+    """OpenAPI: our session authentication is plain cookie auth."""
+
+    target_class = "telehealth.auth.CsrfSessionAuthentication"

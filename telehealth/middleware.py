@@ -1,7 +1,8 @@
-"""AppError raised outside DRF (pages, plain views): the same codes, as a page or JSON."""
+"""Project-wide middleware: errors outside DRF, and the Content-Security-Policy header."""
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -9,6 +10,8 @@ from telehealth.errors import AppError
 
 
 class AppErrorMiddleware:
+    """AppError raised outside DRF (pages, plain views): the same codes, as a page or JSON."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
@@ -21,3 +24,16 @@ class AppErrorMiddleware:
         if request.path.startswith("/api/"):
             return JsonResponse(exc.as_dict(), status=exc.status)
         return render(request, "frontend/error.html", {"error": exc}, status=exc.status)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Sends settings.CONTENT_SECURITY_POLICY on every response that has none."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if settings.CONTENT_SECURITY_POLICY:
+            response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
+        return response

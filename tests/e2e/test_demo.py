@@ -16,6 +16,8 @@ def test_the_demo_station_login_shows_its_patients(
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
     page = context.new_page()
+    console_errors: list[str] = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     try:
         page.goto(f"{daphne_server.url}/login/")
         assert page.locator("html").get_attribute("lang") == "vi"
@@ -30,6 +32,9 @@ def test_the_demo_station_login_shows_its_patients(
         # A 360 px phone shows the page without horizontal scrolling.
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         screenshot(page, "station-patients")
+        page.goto(f"{daphne_server.url}/api/docs/")
+        page.wait_for_selector(".swagger-ui .info", timeout=15_000)  # rendered under the CSP
+        assert console_errors == [], console_errors
     finally:
         context.close()
 
