@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from consults.models import Consultation
-from consults.room.models import RoomPeer
+from consults.room.models import CallQualityReport, RoomPeer
+from tests.e2e.browser import wait_for_js
 from tests.e2e.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -58,6 +59,10 @@ def test_station_and_specialist_both_see_remote_video(
             screenshot(page, name)
         consultation.refresh_from_db()
         assert consultation.status == Consultation.Status.IN_PROGRESS
+        # Each page posts a quality summary about every 10 s; it is stored per participant.
+        reports = CallQualityReport.objects.filter(consultation=consultation)
+        wait_until(lambda: set(reports.values_list("role", flat=True)) == {"station", "specialist"})
+        assert reports.filter(role="specialist", bitrate_kbps__gt=0).exists()
     finally:
         for context in contexts:
             context.close()
@@ -76,8 +81,7 @@ def test_the_precall_test_passes_against_the_echo_peer(
         login(page, daphne_server, cast.nurse.username)
         page.goto(f"{daphne_server.url}/room/precall/")
         page.click("#start")
-        page.wait_for_function("window.precallResult !== undefined", timeout=35_000)
-        result = page.evaluate("window.precallResult")
+        result = wait_for_js(page, "window.precallResult", timeout=35)
         screenshot(page, "result")
         assert result["camera"]
         assert result["microphone"]
