@@ -111,3 +111,35 @@ def test_the_specialists_waiting_room_shows_a_check_in_live(
         screenshot(page, "waiting")
     finally:
         context.close()
+
+
+@pytest.mark.redis
+def test_both_pages_reconnect_after_a_server_restart_and_video_flows_again(
+    start_daphne: Any, browser: Any, login: Any, screenshot: Any, cast, consultation
+) -> None:
+    server = start_daphne("room-restart")
+    pages, contexts = {}, []
+    try:
+        for name, user in (("station", cast.nurse), ("specialist", cast.specialist)):
+            context = browser.new_context(locale="vi-VN")
+            contexts.append(context)
+            page = context.new_page()
+            login(page, server, user.username)
+            page.goto(f"{server.url}/room/{consultation.external_id}/")
+            pages[name] = page
+        for page in pages.values():
+            wait_until(lambda page=page: frames_decoded(page) > 5)
+        server.stop()
+        for page in pages.values():
+            assert wait_for_js(page, "window.roomDebug.banner()")  # "reconnecting…"
+        server.start()
+        for name, page in pages.items():
+            wait_for_js(page, "window.roomDebug.welcomes() >= 2", timeout=30)
+            wait_until(lambda page=page: frames_decoded(page) > 5, within=30)
+            assert page.evaluate("window.roomDebug.banner()") == ""
+            screenshot(page, f"{name}-after-restart")
+    finally:
+        for context in contexts:
+            context.close()
+        peers = RoomPeer.objects.filter(consultation=consultation)
+        wait_until(lambda: not peers.exists(), within=15)
