@@ -76,7 +76,11 @@ def make_consultation(
     status: str = Consultation.Status.BOOKED,
     **kw: Any,
 ) -> Consultation:
-    start = start or (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    if start is None:
+        # Tomorrow, each call 40 minutes later than the last: two default consults never
+        # collide under the no-double-booking constraints.
+        offset = timedelta(days=1, minutes=40 * (next(_seq) % 500))
+        start = (timezone.now() + offset).replace(second=0, microsecond=0)
     return Consultation.objects.create(
         patient=patient,
         station=patient.station,
