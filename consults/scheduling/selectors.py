@@ -93,12 +93,12 @@ def policies(specialist_ids: Iterable[int]) -> Policies:
             zone = zones.get(sid, "Asia/Ho_Chi_Minh")
             schedules[sid] = SpecialistSchedule(specialist_id=sid, time_zone=zone)
     rules: dict[int, list[engine.Rule]] = defaultdict(list)
-    for r in AvailabilityRule.objects.filter(specialist_id__in=ids):
-        rules[r.specialist_id].append(
-            engine.Rule(
-                r.weekday, r.start_time, r.end_time, r.slot_minutes, r.valid_from, r.valid_until
-            )
-        )
+    fields = ("weekday", "start_time", "end_time", "slot_minutes", "valid_from", "valid_until")
+    rows = AvailabilityRule.objects.filter(specialist_id__in=ids).values_list(
+        "specialist_id", *fields
+    )
+    for specialist_id, *values in rows:
+        rules[specialist_id].append(engine.Rule(*values))
     return Policies(schedules, rules)
 
 
