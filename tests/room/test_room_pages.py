@@ -32,7 +32,13 @@ def test_the_specialist_gets_the_end_button(cast, consultation) -> None:
 
 
 def test_an_outsider_is_refused_the_room_page(cast, consultation) -> None:
+    # Another station cannot see the consult at all: not found, like every other page.
     response = client_for(cast.outsider_nurse).get(f"/room/{consultation.external_id}/")
+    assert response.status_code == 404
+
+
+def test_a_coordinator_who_sees_the_consult_is_told_they_cannot_join(cast, consultation) -> None:
+    response = client_for(cast.coordinator).get(f"/room/{consultation.external_id}/")
     assert response.status_code == 403
 
 
