@@ -237,7 +237,11 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "telehealth.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {"ConsentPurposeEnum": "clinics.models.Consent.Purpose"},
+    "ENUM_NAME_OVERRIDES": {
+        "ConsentPurposeEnum": "clinics.models.Consent.Purpose",
+        "GuestKindEnum": "consults.room.models.GuestInvite.Kind",
+        "FacilityKindEnum": "clinics.models.Facility.Kind",
+    },
 }
 
 LOGGING = {
