@@ -67,6 +67,11 @@ class Consultation(TimestampedModel):
     )
     cancel_reason = models.CharField(max_length=300, blank=True)
     no_show_party = models.CharField(max_length=16, choices=Party.choices, blank=True)
+    # End of the specialist's buffer after the consult (null: no buffer). The PostgreSQL
+    # exclusion constraint ranges over start..coalesce(buffer_end, end) per specialist.
+    buffer_end = models.DateTimeField(null=True, blank=True)
+    # RFC 5545 SEQUENCE: bumped on every change a calendar must pick up.
+    sequence = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["start", "id"]
@@ -106,3 +111,4 @@ class ConsultationEvent(models.Model):
 
 
 from consults.room.models import *  # noqa: E402, F403
+from consults.scheduling.models import *  # noqa: E402, F403

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from frontend import views, views_room
+from frontend import views, views_room, views_scheduling, views_scheduling_hospital
 
 app_name = "frontend"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("patients/", views.patients, name="patients"),
     path("patients/<str:id>/", views.patient_detail, name="patient"),
+    path("book/", views_scheduling.book, name="book"),
+    path("book/confirm/", views_scheduling.book_confirm, name="book-confirm"),
+    path("agenda/", views_scheduling.agenda, name="agenda"),
+    path("requests/file/", views_scheduling.request_file, name="request-file"),
+    path("requests/answer/", views_scheduling.request_answer, name="request-answer"),
+    path("availability/", views_scheduling_hospital.availability_page, name="availability"),
+    path("triage/", views_scheduling_hospital.triage_page, name="triage"),
     path("room/precall/", views_room.precall, name="room-precall"),
     path("room/waiting/", views_room.waiting, name="room-waiting"),
     path("room/guest/<str:token>/", views_room.guest, name="room-guest"),

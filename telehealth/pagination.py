@@ -24,3 +24,11 @@ class Pagination(PageNumberPagination):
                 }
             )
         return int(raw[0])
+
+    def get_page_number(self, request: Request, paginator: object) -> str:
+        raw = request.query_params.getlist(self.page_query_param)
+        if not raw:
+            return "1"
+        if len(raw) > 1 or not raw[0].isdigit() or int(raw[0]) < 1:
+            raise invalid({"page": [_("A whole number from 1.")]})
+        return raw[0]

@@ -21,6 +21,7 @@ from clinics.models import (
 )
 from clinics.specialties import specialties_ensure
 from clinics.validators import citizen_id_compose
+from consults.scheduling.demo import seed_scheduling
 
 PASSWORD = "telehealth-demo"  # noqa: S105  (demo accounts only; documented in the README)
 K = Facility.Kind
@@ -117,6 +118,7 @@ class Command(BaseCommand):
             self._departments(facilities)
             self._accounts(facilities)
             self._patients(facilities)
+            seed_scheduling(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         for username, name, role, code, *_ in ACCOUNTS:

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('consults', '0001_initial'),
+        ('consults', '0002_scheduling'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

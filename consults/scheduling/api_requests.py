@@ -1,0 +1,157 @@
+"""REST API of consult requests: stations file them, coordinators triage them."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from clinics.access import (
+    patient_get_for_user,
+    station_ids_of,
+)
+from clinics.audit import Via
+from clinics.idempotency import idempotent
+from clinics.models import Facility, Specialty, User
+from consults.scheduling import selectors, triage
+from consults.scheduling.models import ConsultRequest
+from consults.scheduling.serializers import (
+    AcceptSerializer,
+    MessageSerializer,
+    RequestCreateSerializer,
+    RequestQuerySerializer,
+    RequestSerializer,
+    query_params,
+)
+from telehealth.auth import request_user
+from telehealth.errors import AppError, not_found
+
+
+def is_requesting_station(user: User, req: ConsultRequest) -> bool:
+    return req.consultation.station_id in station_ids_of(user)
+
+
+def _forbidden(message: Any) -> AppError:
+    return AppError("permission_denied", message, status=403)
+
+
+class RequestList(generics.ListAPIView[ConsultRequest]):
+    """Stations: their requests. Coordinators: the hospital's queue (urgent first)."""
+
+    serializer_class = RequestSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("open", bool, description="Only open ones")])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[ConsultRequest]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return ConsultRequest.objects.none()
+        query = query_params(RequestQuerySerializer, self.request.query_params)
+        open_only = bool(query.get("open"))
+        return triage.request_queue(request_user(self.request), open_only=open_only)
+
+    @extend_schema(request=RequestCreateSerializer, responses={201: RequestSerializer})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        user = request_user(request)
+
+        def write() -> Response:
+            body = RequestCreateSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = body.validated_data
+            patient = patient_get_for_user(user, data["patient"])
+            if patient.station_id not in station_ids_of(user):
+                raise not_found(_("No such patient."))
+            hospital = (
+                Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION)
+                .filter(external_id=data["hospital"])
+                .first()
+            )
+            if hospital is None:
+                raise not_found(_("No such hospital."))
+            specialty = Specialty.objects.filter(code=data["specialty"]).first()
+            if specialty is None:
+                raise AppError(
+                    "unknown_specialty",
+                    _("No such specialty."),
+                    fields={"specialty": [str(_("Unknown specialty."))]},
+                )
+            req = triage.consult_request_file(
+                patient=patient,
+                specialty=specialty,
+                hospital=hospital,
+                reason=data["reason"],
+                urgency=data["urgency"],
+                preferred_windows=data.get("preferred_windows", []),
+                notes=data.get("notes", ""),
+                actor=user,
+                via=Via.http(request),
+            )
+            return Response(RequestSerializer(req).data, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, "consult_request_file", write)
+
+
+class RequestDetail(APIView):
+    @extend_schema(responses=RequestSerializer)
+    def get(self, request: Request, id: str) -> Response:
+        return Response(
+            RequestSerializer(triage.request_get_for_user(request_user(request), id)).data
+        )
+
+
+class RequestAction(APIView):
+    """accept / ask-info / decline (coordinators), answer (the station)."""
+
+    action = ""
+
+    @extend_schema(request=MessageSerializer, responses=RequestSerializer)
+    def post(self, request: Request, id: str) -> Response:
+        user = request_user(request)
+        req = triage.request_get_for_user(user, id)
+        if self.action == "answer":
+            if not is_requesting_station(user, req):
+                raise _forbidden(_("Only the requesting station answers."))
+        elif not triage.can_triage(user, req):
+            raise _forbidden(_("Only the hospital's coordinators triage requests."))
+        return idempotent(
+            request, f"request_{self.action}:{id}", lambda: self._do(request, user, req)
+        )
+
+    def _do(self, request: Request, user: User, req: ConsultRequest) -> Response:
+        if self.action == "accept":
+            body = AcceptSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            data = body.validated_data
+            member = selectors.specialist_by_public_id(data["specialist"])
+            if member is None or member.facility_id != req.consultation.hospital_id:
+                raise not_found(_("No such specialist at this hospital."))
+            if not member.specialties.filter(pk=req.consultation.specialty_id).exists():
+                raise AppError(
+                    "specialty_mismatch",
+                    _("This specialist does not practise that specialty."),
+                    fields={"specialist": [str(_("Not a specialist of the requested specialty."))]},
+                )
+            req = triage.consult_request_accept(
+                request=req,
+                specialist=member.user,
+                start=data["start"],
+                end=data["end"],
+                actor=user,
+            )
+        else:
+            said = MessageSerializer(data=request.data)
+            said.is_valid(raise_exception=True)
+            message = said.validated_data["message"]
+            if self.action == "ask-info":
+                triage.consult_request_ask_info(request=req, message=message, actor=user)
+            elif self.action == "answer":
+                triage.consult_request_answer(request=req, message=message, actor=user)
+            else:
+                triage.consult_request_decline(request=req, reason=message, actor=user)
+        fresh = triage.requests_visible_to(user).get(pk=req.pk)
+        return Response(RequestSerializer(fresh).data)

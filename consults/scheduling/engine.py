@@ -1,0 +1,239 @@
+"""The slot engine: pure functions over plain data, no database, no Django.
+
+free slots = weekly rules + date overrides − holidays − days off − time off
+             − existing bookings (each with the buffer after it) − minimum notice,
+             bounded by the booking horizon and the daily cap,
+             intersected with the station room's free time.
+
+Rules are wall-clock times in the specialist's zone; every instant the engine returns is
+an aware UTC datetime. A window is cut into slots in absolute time from its local start,
+so a window that spans a DST change yields slots of real length.
+"""
+
+import heapq
+import itertools
+from bisect import bisect_right
+from collections import Counter
+from collections.abc import Hashable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Every `weekday` (0 = Monday), `start`–`end` local time, cut into slots."""
+
+    weekday: int
+    start: time
+    end: time
+    slot_minutes: int
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def applies_on(self, day: date) -> bool:
+        if day.weekday() != self.weekday:
+            return False
+        if self.valid_from and day < self.valid_from:
+            return False
+        return not (self.valid_until and day > self.valid_until)
+
+
+@dataclass(frozen=True)
+class Override:
+    """One date: either a day off, or extra hours on top of the weekly rules."""
+
+    day: date
+    day_off: bool
+    start: time | None = None
+    end: time | None = None
+    slot_minutes: int = 30
+
+
+@dataclass(frozen=True, order=True)
+class Interval:
+    start: datetime
+    end: datetime
+
+
+class Busy:
+    """A set of half-open intervals, merged, answering "does [s, e) touch any?" by bisection."""
+
+    def __init__(self, intervals: Iterable[Interval] = ()) -> None:
+        merged: list[list[datetime]] = []
+        for iv in sorted(intervals):
+            if iv.end <= iv.start:
+                continue
+            if merged and iv.start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], iv.end)
+            else:
+                merged.append([iv.start, iv.end])
+        self._starts = [m[0] for m in merged]
+        self._ends = [m[1] for m in merged]
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        i = bisect_right(self._starts, start) - 1
+        if i >= 0 and self._ends[i] > start:
+            return True
+        return i + 1 < len(self._starts) and self._starts[i + 1] < end
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+
+NOTHING = Busy()
+
+
+@dataclass
+class Calendar:
+    """Everything the engine needs to know about one specialist."""
+
+    key: Hashable
+    tz: ZoneInfo
+    rules: Sequence[Rule]
+    overrides: Sequence[Override] = ()
+    time_off: Sequence[Interval] = ()
+    holidays: frozenset[date] = frozenset()
+    # Existing active bookings as (start, end of the buffer after them).
+    bookings: Sequence[Interval] = ()
+    buffer: timedelta = timedelta(0)
+    notice: timedelta = timedelta(hours=2)
+    horizon: timedelta = timedelta(weeks=8)
+    max_per_day: int | None = None
+    _prepared: tuple[Busy, Busy, Counter[date], dict[date, list[Override]]] | None = field(
+        default=None, init=False, repr=False
+    )
+
+    def prepared(self) -> tuple[Busy, Busy, Counter[date], dict[date, list[Override]]]:
+        if self._prepared is None:
+            per_day: dict[date, list[Override]] = {}
+            for o in self.overrides:
+                per_day.setdefault(o.day, []).append(o)
+            counts: Counter[date] = Counter()
+            if self.max_per_day is not None:  # only a daily cap needs per-day counts
+                counts.update(b.start.astimezone(self.tz).date() for b in self.bookings)
+            self._prepared = (Busy(self.bookings), Busy(self.time_off), counts, per_day)
+        return self._prepared
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    start: datetime
+    end: datetime
+    key: Hashable = field(compare=False)
+
+
+def _aware(day: date, t: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, t, tzinfo=tz).astimezone(UTC)
+
+
+def day_windows(cal: Calendar, day: date) -> list[tuple[datetime, datetime, timedelta]]:
+    """The open windows of one local day as UTC (start, end, slot length), in order."""
+    if day in cal.holidays:
+        return []
+    overrides = cal.prepared()[3].get(day, [])
+    if any(o.day_off for o in overrides):
+        return []
+    local = [(r.start, r.end, r.slot_minutes) for r in cal.rules if r.applies_on(day)]
+    local += [(o.start, o.end, o.slot_minutes) for o in overrides if o.start and o.end]
+    windows = [
+        (_aware(day, s, cal.tz), _aware(day, e, cal.tz), timedelta(minutes=m))
+        for s, e, m in local
+        if e > s and m > 0
+    ]
+    return sorted(windows)
+
+
+def _day_slots(cal: Calendar, day: date) -> list[tuple[datetime, datetime]]:
+    """Every slot the rules offer on `day`, before anything is taken away, in order.
+
+    Overlapping rules may offer the same slot twice: it is listed once."""
+    found: set[tuple[datetime, datetime]] = set()
+    for w_start, w_end, length in day_windows(cal, day):
+        start = w_start
+        while start + length <= w_end:
+            found.add((start, start + length))
+            start += length
+    return sorted(found)
+
+
+def _blocked(cal: Calendar, start: datetime, end: datetime, room_busy: Busy) -> str | None:
+    bookings, time_off, _counts, _o = cal.prepared()
+    if time_off.overlaps(start, end):
+        return "outside_availability"
+    if bookings.overlaps(start, end + cal.buffer):
+        return "slot_taken"
+    if room_busy.overlaps(start, end):
+        return "room_busy"
+    return None
+
+
+def free_slots(
+    cal: Calendar,
+    *,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    room_busy: Busy = NOTHING,
+) -> Iterator[Slot]:
+    """Free slots of one specialist starting in [start, end), earliest first (lazy)."""
+    earliest = max(start, now + cal.notice)
+    latest = min(end, now + cal.horizon)
+    if earliest >= latest:
+        return
+    counts = cal.prepared()[2]
+    day = earliest.astimezone(cal.tz).date()
+    last_day = latest.astimezone(cal.tz).date()
+    while day <= last_day:
+        taken = counts.get(day, 0)
+        if cal.max_per_day is not None and taken >= cal.max_per_day:
+            day += timedelta(days=1)
+            continue
+        for s, e in _day_slots(cal, day):
+            if s < earliest or s >= latest:
+                continue
+            if _blocked(cal, s, e, room_busy) is None:
+                yield Slot(s, e, cal.key)
+        day += timedelta(days=1)
+
+
+def earliest_slots(
+    calendars: Iterable[Calendar],
+    *,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    room_busy: Busy = NOTHING,
+    limit: int = 20,
+) -> list[Slot]:
+    """The `limit` earliest free slots across many specialists (merged lazily)."""
+    streams = [free_slots(c, now=now, start=start, end=end, room_busy=room_busy) for c in calendars]
+    return list(itertools.islice(heapq.merge(*streams), limit))
+
+
+def check_booking(
+    cal: Calendar,
+    *,
+    now: datetime,
+    start: datetime,
+    end: datetime,
+    room_busy: Busy = NOTHING,
+) -> str | None:
+    """Why [start, end) cannot be booked (an error code), or None if it can.
+
+    Codes: too_late, beyond_horizon, outside_availability, not_on_slot_boundary,
+    daily_cap_reached, slot_taken, room_busy.
+    """
+    if start < now + cal.notice:
+        return "too_late"
+    if start >= now + cal.horizon:
+        return "beyond_horizon"
+    day = start.astimezone(cal.tz).date()
+    # A window never crosses local midnight, so the start's local day holds it.
+    if not any(ws <= start and end <= we for ws, we, _len in day_windows(cal, day)):
+        return "outside_availability"
+    if (start, end) not in set(_day_slots(cal, day)):
+        return "not_on_slot_boundary"
+    if cal.max_per_day is not None and cal.prepared()[2].get(day, 0) >= cal.max_per_day:
+        return "daily_cap_reached"
+    return _blocked(cal, start, end, room_busy)

@@ -1,0 +1,305 @@
+"""Booking and the lifecycle actions around it. Where booking is decided.
+
+No two active consults of one specialist (with the buffer after each), one station room
+or one patient overlap. The engine checks first and gives the nurse a precise answer; the
+database has the last word: on PostgreSQL exclusion constraints (migration 0002), on
+SQLite the check and the insert run in one IMMEDIATE write transaction, which holds the
+database's write lock from its first statement, so no other booking can interleave.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinics.audit import Via, audit_record
+from clinics.models import AuditEntry, Facility, Patient, Specialty, StationRoom, User
+from consults.lifecycle import consultation_transition
+from consults.models import Consultation, ConsultationEvent
+from consults.scheduling import engine, reminders, selectors
+from telehealth.errors import AppError, conflict
+
+S = Consultation.Status
+
+MESSAGES: dict[str, Any] = {
+    "slot_taken": _("This time was just taken by another booking. Please choose another slot."),
+    "room_busy": _(
+        "Your station's telehealth room is already booked at this time. Please choose another slot."
+    ),
+    "patient_busy": _("This patient already has a consult at this time."),
+    "outside_availability": _("The specialist does not see patients at this time."),
+    "too_late": _(
+        "This time is too soon or already past: bookings need at least %(hours)s hours' notice."
+    ),
+    "daily_cap_reached": _("The specialist is fully booked that day. Please choose another day."),
+    "beyond_horizon": _("Bookings can be made at most %(days)s days ahead."),
+    "not_on_slot_boundary": _(
+        "This time does not match the specialist's slots. Please pick one of the offered slots."
+    ),
+}
+CONFLICTS = {"slot_taken", "room_busy", "patient_busy", "outside_availability", "too_late"}
+CONFLICTS |= {"daily_cap_reached"}
+CONSTRAINT_CODES = {
+    "consultation_no_specialist_overlap": "slot_taken",
+    "consultation_no_room_overlap": "room_busy",
+    "consultation_no_patient_overlap": "patient_busy",
+}
+
+
+def booking_error(code: str, cal: engine.Calendar | None = None) -> AppError:
+    message = MESSAGES[code]
+    if code == "too_late" and cal is not None:
+        message = message % {"hours": f"{cal.notice.total_seconds() / 3600:g}"}
+    if code == "beyond_horizon" and cal is not None:
+        message = message % {"days": cal.horizon.days}
+    if code in CONFLICTS:
+        return conflict(code, message)
+    return AppError(code, message, fields={"start": [str(message)]})
+
+
+def _constraint_error(exc: IntegrityError) -> AppError:
+    name = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", "") or ""
+    if name not in CONSTRAINT_CODES:
+        raise exc
+    return booking_error(CONSTRAINT_CODES[name])
+
+
+def _check_slot(
+    *,
+    specialist: User,
+    patient: Patient,
+    room: StationRoom | None,
+    start: datetime,
+    end: datetime,
+    ignore: Consultation | None = None,
+) -> engine.Calendar:
+    """Raise the precise booking error for [start, end), or return the specialist's calendar."""
+    if end <= start:
+        raise AppError(
+            "invalid_range",
+            _("The end of a consult must be after its start."),
+            fields={"end": [str(_("Must be after the start."))]},
+        )
+    exclude = ignore.pk if ignore is not None else None
+    [cal] = selectors.calendars([specialist.pk], start=start, end=end)
+    if ignore is not None and ignore.start and ignore.end:
+        own = engine.Interval(ignore.start, ignore.buffer_end or ignore.end)
+        cal.bookings = [b for b in cal.bookings if b != own]
+    room_busy = selectors.room_busy(
+        room.pk if room else None, start=start, end=end, exclude=exclude
+    )
+    code = engine.check_booking(cal, now=timezone.now(), start=start, end=end, room_busy=room_busy)
+    patient_busy = selectors.active_bookings().filter(patient=patient, start__lt=end, end__gt=start)
+    if exclude is not None:
+        patient_busy = patient_busy.exclude(pk=exclude)
+    if code is None and patient_busy.exists():
+        code = "patient_busy"
+    if code is not None:
+        raise booking_error(code, cal)
+    return cal
+
+
+def _save_slot(consult: Consultation, fields: list[str] | None = None) -> None:
+    try:
+        with transaction.atomic():
+            consult.save(update_fields=fields)
+    except IntegrityError as exc:
+        raise _constraint_error(exc) from exc
+
+
+def lock_resources(*, specialist: User, room: StationRoom | None, patient: Patient) -> None:
+    """Queue bookings that share a specialist, a room or a patient (PostgreSQL).
+
+    Without this, concurrent inserts that clash on two exclusion constraints wait on each
+    other's rows in opposite order and PostgreSQL aborts them as deadlocks. Transaction
+    advisory locks, always taken in the same order (specialist, room, patient), make them
+    wait in line instead; each then checks against what the one before it committed.
+    The constraints still have the last word. On SQLite the IMMEDIATE transaction already
+    holds the database's write lock."""
+    if connection.vendor != "postgresql":
+        return
+    keys = [(1, specialist.pk), (2, room.pk if room else None), (3, patient.pk)]
+    with connection.cursor() as cursor:
+        for namespace, pk in keys:
+            if pk is not None:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, pk])
+
+
+def consultation_book(
+    *,
+    patient: Patient,
+    specialist: User,
+    hospital: Facility,
+    specialty: Specialty,
+    start: datetime,
+    end: datetime,
+    room: StationRoom | None,
+    actor: User,
+    via: Via,
+    reason: str = "",
+    urgency: str = Consultation.Urgency.ROUTINE,
+    mode: str = Consultation.Mode.VIDEO,
+) -> Consultation:
+    """Book a slot. Preconditions: `actor` is staff of the patient's station; `room` (if
+    any) belongs to that station; `specialist` works at `hospital` with `specialty`."""
+    with transaction.atomic():
+        lock_resources(specialist=specialist, room=room, patient=patient)
+        cal = _check_slot(specialist=specialist, patient=patient, room=room, start=start, end=end)
+        consult = Consultation(
+            patient=patient,
+            station=patient.station,
+            station_room=room,
+            specialist=specialist,
+            hospital=hospital,
+            specialty=specialty,
+            start=start,
+            end=end,
+            buffer_end=end + cal.buffer if cal.buffer else None,
+            status=S.BOOKED,
+            urgency=urgency,
+            mode=mode,
+            reason=reason,
+            created_by=actor,
+        )
+        _save_slot(consult)
+        ConsultationEvent.objects.create(
+            consultation=consult, actor=actor, from_status="", to_status=S.BOOKED
+        )
+        reminders.plan(consult)
+        audit_record(
+            actor=actor, action=AuditEntry.Action.CREATE, obj=consult, patient=patient, via=via
+        )
+    return consult
+
+
+def consultation_assign(
+    *,
+    consultation: Consultation,
+    specialist: User,
+    start: datetime,
+    end: datetime,
+    actor: User,
+) -> Consultation:
+    """Give a requested consult its specialist and slot (triage accept) → booked."""
+    with transaction.atomic():
+        consult = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        room = consult.station_room or selectors.default_room(consult.station)
+        lock_resources(specialist=specialist, room=room, patient=consult.patient)
+        cal = _check_slot(
+            specialist=specialist, patient=consult.patient, room=room, start=start, end=end
+        )
+        consult.specialist, consult.station_room = specialist, room
+        consult.start, consult.end = start, end
+        consult.buffer_end = end + cal.buffer if cal.buffer else None
+        _save_slot(consult)
+        consultation_transition(consultation=consult, to=S.BOOKED, actor=actor, reason="triage")
+        reminders.plan(consult)
+    return consult
+
+
+def consultation_reschedule(
+    *, consultation: Consultation, start: datetime, end: datetime, actor: User, reason: str = ""
+) -> Consultation:
+    """Move a booked consult: the new time is taken and the old freed in one transaction;
+    the event keeps the old time. Precondition: actor may manage the consult."""
+    with transaction.atomic():
+        consult = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if consult.status != S.BOOKED or consult.specialist is None:
+            raise _invalid_transition(consult, _("rescheduled"))
+        lock_resources(
+            specialist=consult.specialist, room=consult.station_room, patient=consult.patient
+        )
+        old_start = consult.start
+        cal = _check_slot(
+            specialist=consult.specialist,
+            patient=consult.patient,
+            room=consult.station_room,
+            start=start,
+            end=end,
+            ignore=consult,
+        )
+        consult.start, consult.end = start, end
+        consult.buffer_end = end + cal.buffer if cal.buffer else None
+        consult.sequence += 1
+        _save_slot(consult, ["start", "end", "buffer_end", "sequence", "updated_at"])
+        when = timezone.localtime(old_start).strftime("%d/%m/%Y %H:%M") if old_start else "—"
+        note = f"rescheduled from {when}" + (f": {reason}" if reason else "")
+        consultation_transition(consultation=consult, to=S.BOOKED, actor=actor, reason=note[:300])
+        reminders.plan(consult)
+    _after_slot_freed(consultation, old_start)
+    return consult
+
+
+def _invalid_transition(consult: Consultation, action: Any) -> AppError:
+    return AppError(
+        "invalid_transition",
+        _("A consultation that is “%(status)s” cannot be %(action)s.")
+        % {"status": S(consult.status).label, "action": action},
+        status=409,
+    )
+
+
+def consultation_cancel(*, consultation: Consultation, actor: User, reason: str) -> Consultation:
+    """Cancel (by whom, why). Frees the slot and offers it to the waitlist."""
+    with transaction.atomic():
+        consultation_transition(
+            consultation=consultation, to=S.CANCELLED, actor=actor, reason=reason
+        )
+        Consultation.objects.filter(pk=consultation.pk).update(
+            cancelled_by=actor,
+            cancel_reason=reason[:300],
+            sequence=consultation.sequence + 1,
+            updated_at=timezone.now(),
+        )
+        reminders.cancel(consultation)
+    consultation.refresh_from_db()
+    _after_slot_freed(consultation, consultation.start)
+    return consultation
+
+
+def consultation_check_in(*, consultation: Consultation, actor: User) -> Consultation:
+    """The patient is at the station: the consult is "waiting"; the specialist's live feed
+    and anyone already in the room are told on commit."""
+    from consults.room.events import room_status_changed
+
+    with transaction.atomic():
+        consultation_transition(consultation=consultation, to=S.CHECKED_IN, actor=actor)
+        transaction.on_commit(lambda: room_status_changed(consultation))
+    return consultation
+
+
+def consultation_mark_no_show(
+    *, consultation: Consultation, party: str, actor: User, reason: str = ""
+) -> Consultation:
+    """Record which party did not come. Only after the consult was due to start."""
+    if consultation.start and consultation.start > timezone.now():
+        raise AppError(
+            "too_early",
+            _("A no-show can only be recorded after the consult's start time."),
+            status=409,
+        )
+    with transaction.atomic():
+        consultation_transition(consultation=consultation, to=S.NO_SHOW, actor=actor, reason=reason)
+        Consultation.objects.filter(pk=consultation.pk).update(no_show_party=party)
+        reminders.cancel(consultation)
+    consultation.refresh_from_db()
+    return consultation
+
+
+def _after_slot_freed(consultation: Consultation, freed_start: datetime | None) -> None:
+    from consults.scheduling.waitlist import waitlist_offer_freed_slot
+
+    if freed_start is None or consultation.specialist_id is None:
+        return
+    length = (
+        (consultation.end - consultation.start) if consultation.end and consultation.start else None
+    )
+    transaction.on_commit(
+        lambda: waitlist_offer_freed_slot(
+            specialist_id=consultation.specialist_id,  # type: ignore[arg-type]
+            start=freed_start,
+            length=length or timedelta(minutes=30),
+        )
+    )

@@ -1,0 +1,165 @@
+"""Consult requests and their triage by the hospital's coordinators.
+
+A request is a Consultation in status `requested` (no specialist, no time yet) with a
+ConsultRequest row holding the triage state. Accepting gives it a specialist and a slot
+(the same checks as any booking); declining cancels it with the reason.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from clinics.access import hospital_ids_of, is_admin, parse_uuid
+from clinics.audit import Via, audit_record
+from clinics.models import AuditEntry, Facility, Membership, Patient, Specialty, User
+from consults.access import consultations_visible_to
+from consults.lifecycle import consultation_transition
+from consults.models import Consultation, ConsultationEvent
+from consults.scheduling import selectors
+from consults.scheduling.models import ConsultRequest
+from consults.scheduling.services import consultation_assign
+from telehealth.errors import AppError, not_found
+
+S = Consultation.Status
+State = ConsultRequest.State
+OPEN = (State.WAITING, State.NEEDS_INFO)
+
+
+def requests_visible_to(user: User) -> QuerySet[ConsultRequest]:
+    """The same visibility as the consults themselves (consults.access)."""
+    return ConsultRequest.objects.select_related(
+        "consultation__patient",
+        "consultation__station",
+        "consultation__hospital",
+        "consultation__specialty",
+        "consultation__specialist",
+        "consultation__station_room",
+    ).filter(consultation__in=consultations_visible_to(user))
+
+
+def request_get_for_user(user: User, request_id: Any) -> ConsultRequest:
+    try:
+        return requests_visible_to(user).get(consultation__external_id=parse_uuid(request_id))
+    except ConsultRequest.DoesNotExist as exc:
+        raise not_found(_("No such request.")) from exc
+
+
+def can_triage(user: User, req: ConsultRequest) -> bool:
+    hospitals = hospital_ids_of(user, Membership.Role.COORDINATOR)
+    return is_admin(user) or req.consultation.hospital_id in hospitals
+
+
+def request_queue(user: User, *, open_only: bool = False) -> QuerySet[ConsultRequest]:
+    """Urgent first, then the longest waiting."""
+    qs = requests_visible_to(user)
+    if open_only:
+        qs = qs.filter(state__in=OPEN)
+    urgent_first = Case(
+        When(consultation__urgency=Consultation.Urgency.URGENT, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return qs.annotate(urgent_first=urgent_first).order_by("urgent_first", "created_at", "id")
+
+
+def _not_open(req: ConsultRequest) -> AppError:
+    return AppError(
+        "invalid_transition",
+        _("This request is already “%(state)s”.") % {"state": State(req.state).label},
+        status=409,
+    )
+
+
+def consult_request_file(
+    *,
+    patient: Patient,
+    specialty: Specialty,
+    hospital: Facility,
+    reason: str,
+    urgency: str,
+    preferred_windows: list[dict[str, datetime]],
+    notes: str,
+    actor: User,
+    via: Via,
+) -> ConsultRequest:
+    """Precondition: actor is staff of the patient's station."""
+    with transaction.atomic():
+        consult = Consultation.objects.create(
+            patient=patient,
+            station=patient.station,
+            station_room=selectors.default_room(patient.station),
+            hospital=hospital,
+            specialty=specialty,
+            status=S.REQUESTED,
+            urgency=urgency,
+            reason=reason,
+            created_by=actor,
+        )
+        ConsultationEvent.objects.create(
+            consultation=consult, actor=actor, from_status="", to_status=S.REQUESTED
+        )
+        windows = [{k: v.isoformat() for k, v in w.items()} for w in preferred_windows]
+        req = ConsultRequest.objects.create(
+            consultation=consult, preferred_windows=windows, notes=notes
+        )
+        audit_record(
+            actor=actor, action=AuditEntry.Action.CREATE, obj=consult, patient=patient, via=via
+        )
+    return req
+
+
+def _locked(req: ConsultRequest) -> ConsultRequest:
+    locked = ConsultRequest.objects.select_for_update().get(pk=req.pk)
+    if locked.state not in OPEN:
+        raise _not_open(locked)
+    return locked
+
+
+def consult_request_accept(
+    *, request: ConsultRequest, specialist: User, start: datetime, end: datetime, actor: User
+) -> ConsultRequest:
+    """Assign specialist and slot → booked. Precondition: actor coordinates the hospital;
+    specialist works there with the requested specialty."""
+    with transaction.atomic():
+        req = _locked(request)
+        consultation_assign(
+            consultation=req.consultation, specialist=specialist, start=start, end=end, actor=actor
+        )
+        req.state, req.handled_by = State.ACCEPTED, actor
+        req.save(update_fields=["state", "handled_by", "updated_at"])
+    return req
+
+
+def consult_request_ask_info(*, request: ConsultRequest, message: str, actor: User) -> Any:
+    with transaction.atomic():
+        req = _locked(request)
+        req.state, req.handled_by, req.coordinator_message = State.NEEDS_INFO, actor, message
+        req.save(update_fields=["state", "handled_by", "coordinator_message", "updated_at"])
+    return req
+
+
+def consult_request_answer(*, request: ConsultRequest, message: str, actor: User) -> Any:
+    """The station adds what was asked; the request goes back to the queue."""
+    with transaction.atomic():
+        req = _locked(request)
+        req.notes = f"{req.notes}\n\n{message}".strip()
+        req.state = State.WAITING
+        req.save(update_fields=["notes", "state", "updated_at"])
+    return req
+
+
+def consult_request_decline(*, request: ConsultRequest, reason: str, actor: User) -> Any:
+    with transaction.atomic():
+        req = _locked(request)
+        consultation_transition(
+            consultation=req.consultation, to=S.CANCELLED, actor=actor, reason=reason
+        )
+        Consultation.objects.filter(pk=req.consultation_id).update(
+            cancelled_by=actor, cancel_reason=reason[:300]
+        )
+        req.state, req.handled_by, req.coordinator_message = State.DECLINED, actor, reason
+        req.save(update_fields=["state", "handled_by", "coordinator_message", "updated_at"])
+    return req

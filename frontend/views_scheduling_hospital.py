@@ -1,0 +1,217 @@
+"""Hospital-side scheduling pages: the availability editor and the coordinators' triage."""
+
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime, parse_time
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from clinics.access import hospital_ids_of, parse_uuid
+from clinics.models import Membership, User
+from consults.scheduling import availability, selectors, triage
+from consults.scheduling.models import (
+    AvailabilityOverride,
+    AvailabilityRule,
+    ConsultRequest,
+    TimeOff,
+)
+from frontend.views_scheduling import nav
+from telehealth.errors import AppError, not_found
+
+SUGGESTED_SLOTS = 5
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _specialist_to_edit(request: HttpRequest, user: User) -> User:
+    raw = request.GET.get("specialist") or request.POST.get("specialist")
+    if not raw:
+        return user
+    member = selectors.specialist_by_public_id(parse_uuid(raw))
+    if member is None or not availability.can_edit_availability(user, member.user):
+        raise not_found(_("No such specialist."))
+    return member.user
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return default
+
+
+def _apply(action: str, post: QueryDict, specialist: User, actor: User) -> None:
+    minutes = _int(post.get("slot_minutes"), 30)
+    if action == "settings":
+        cap = post.get("max_per_day", "").strip()
+        availability.schedule_update(
+            specialist=specialist,
+            actor=actor,
+            time_zone=post.get("time_zone", "Asia/Ho_Chi_Minh").strip(),
+            buffer_minutes=max(0, min(120, _int(post.get("buffer_minutes"), 0))),
+            min_notice_minutes=max(0, _int(post.get("min_notice_minutes"), 120)),
+            horizon_days=max(1, min(365, _int(post.get("horizon_days"), 56))),
+            max_per_day=max(1, _int(cap, 1)) if cap else None,
+        )
+    elif action == "add_rule":
+        availability.rule_add(
+            specialist=specialist,
+            weekday=_int(post.get("weekday"), -1),
+            start=parse_time(post.get("start_time", "")) or time(0),
+            end=parse_time(post.get("end_time", "")) or time(0),
+            slot_minutes=minutes,
+            actor=actor,
+        )
+    elif action == "add_override":
+        day = parse_date(post.get("date", ""))
+        if day is None:
+            raise AppError("invalid", _("Choose a date."))
+        availability.override_add(
+            specialist=specialist,
+            day=day,
+            day_off=post.get("day_off") == "1",
+            start=parse_time(post.get("start_time", "")),
+            end=parse_time(post.get("end_time", "")),
+            slot_minutes=minutes,
+            actor=actor,
+        )
+    elif action == "add_time_off":
+        start, end = _local(post.get("start")), _local(post.get("end"))
+        availability.time_off_add(
+            specialist=specialist,
+            start=start,
+            end=end,
+            reason=post.get("reason", "")[:200],
+            actor=actor,
+        )
+    elif action in {"delete_rule", "delete_override", "delete_time_off"}:
+        availability.availability_delete(
+            specialist=specialist,
+            kind=action.removeprefix("delete_"),
+            item_id=str(parse_uuid(post.get("id"))),
+            actor=actor,
+        )
+    else:
+        raise AppError("invalid", _("Unknown action."))
+
+
+def _local(raw: str | None) -> datetime:
+    """A datetime-local field: wall-clock time in the facility's zone."""
+    parsed = parse_datetime(raw or "")
+    if parsed is None:
+        raise AppError("invalid", _("Give a date and time."))
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def availability_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    specialist = _specialist_to_edit(request, user)
+    if request.method == "POST":
+        try:
+            _apply(request.POST.get("action", ""), request.POST, specialist, user)
+        except AppError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Availability saved."))
+        suffix = "" if specialist == user else f"?specialist={specialist.external_id}"
+        return redirect(f"/availability/{suffix}")
+    schedule = selectors.schedule_of(specialist.pk)
+    colleagues = Membership.objects.filter(
+        role=Membership.Role.SPECIALIST,
+        is_active=True,
+        facility_id__in=hospital_ids_of(user, Membership.Role.COORDINATOR),
+    ).select_related("user")
+    return render(
+        request,
+        "frontend/scheduling/availability.html",
+        {
+            "specialist": specialist,
+            "schedule": schedule,
+            "rules": AvailabilityRule.objects.filter(specialist=specialist),
+            "overrides": AvailabilityOverride.objects.filter(
+                specialist=specialist, date__gte=timezone.localdate()
+            ),
+            "time_off": TimeOff.objects.filter(specialist=specialist, end__gte=timezone.now()),
+            "weekdays": AvailabilityRule.Weekday.choices,
+            "colleagues": colleagues,
+            "nav": nav(user),
+        },
+    )
+
+
+def _suggestions(req: ConsultRequest) -> list[dict[str, Any]]:
+    consult = req.consultation
+    members = {
+        uid: m
+        for uid, m in selectors.specialists_for_search(specialty=consult.specialty.code).items()
+        if m.facility_id == consult.hospital_id
+    }
+    now = timezone.now()
+    found = selectors.free_slots_search(
+        members,
+        room=consult.station_room,
+        start=now,
+        end=now + timedelta(weeks=8),
+        limit=SUGGESTED_SLOTS,
+    )
+    return [
+        {"start": slot.start, "end": slot.end, "specialist": member.user} for slot, member in found
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def triage_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not hospital_ids_of(user, Membership.Role.COORDINATOR):
+        raise AppError("permission_denied", _("Only coordinators triage requests."), status=403)
+    if request.method == "POST":
+        _triage_action(request, user)
+        return redirect("frontend:triage")
+    queue = list(triage.request_queue(user, open_only=True)[:50])
+    items = [{"request": req, "slots": _suggestions(req)} for req in queue]
+    return render(request, "frontend/scheduling/triage.html", {"items": items, "nav": nav(user)})
+
+
+def _triage_action(request: HttpRequest, user: User) -> None:
+    post = request.POST
+    req = triage.request_get_for_user(user, post.get("request", ""))
+    if not triage.can_triage(user, req):
+        raise AppError(
+            "permission_denied", _("Only the hospital's coordinators triage."), status=403
+        )
+    action = post.get("action")
+    try:
+        if action == "accept":
+            member = selectors.specialist_by_public_id(parse_uuid(post.get("specialist")))
+            if member is None or member.facility_id != req.consultation.hospital_id:
+                raise not_found(_("No such specialist at this hospital."))
+            start, end = _local(post.get("start")), _local(post.get("end"))
+            triage.consult_request_accept(
+                request=req, specialist=member.user, start=start, end=end, actor=user
+            )
+            messages.success(request, _("Booked."))
+        elif action == "ask_info":
+            triage.consult_request_ask_info(
+                request=req, message=post.get("message", ""), actor=user
+            )
+            messages.success(request, _("Question sent to the station."))
+        elif action == "decline":
+            reason = post.get("message", "").strip()
+            if not reason:
+                raise AppError("invalid", _("Give the reason for declining."))
+            triage.consult_request_decline(request=req, reason=reason, actor=user)
+            messages.success(request, _("Request declined."))
+    except AppError as exc:
+        messages.error(request, str(exc.message))

@@ -1,0 +1,150 @@
+"""manage.py send_reminders: each reminder goes out once, even with two workers."""
+
+import threading
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from consults.models import Consultation
+from consults.scheduling import reminders
+from consults.scheduling.models import Reminder, SpecialistSchedule
+from tests import factories
+from tests.conftest import Cast
+from tests.scheduling.conftest import BookFn, at
+
+SENT_SMS: list[tuple[str, str]] = []
+SMS_LOCK = threading.Lock()
+
+
+class RecordingSmsGateway:
+    """Stands in for the SMS provider (outside the project)."""
+
+    def send(self, to: str, text: str) -> None:
+        with SMS_LOCK:
+            SENT_SMS.append((to, text))
+
+
+@pytest.fixture(autouse=True)
+def _sms(settings: pytest.FixtureRequest) -> None:
+    settings.SMS_BACKEND = "tests.scheduling.test_reminders.RecordingSmsGateway"  # type: ignore[attr-defined]
+    SENT_SMS.clear()
+
+
+@pytest.fixture
+def addresses(cast: Cast) -> None:
+    cast.nurse.email = "tram.talung@example.vn"
+    cast.nurse.save()
+    cast.specialist.email = "bs.timmach@example.vn"
+    cast.specialist.phone = "0912345678"
+    cast.specialist.save()
+    cast.station.hotline = "02063800115"
+    cast.station.save()
+
+
+def due_consult(cast: Cast) -> Consultation:
+    """A consult booked through the service two days ahead, its reminders then made due."""
+    start = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
+    consult = factories.make_consultation(
+        patient=cast.patient, specialist=cast.specialist, hospital=cast.hospital, start=start
+    )
+    reminders.plan(consult)
+    Reminder.objects.filter(consultation=consult, kind="24h").update(
+        due_at=timezone.now() - timedelta(minutes=1)
+    )
+    return consult
+
+
+@pytest.mark.django_db
+def test_booking_plans_reminders_24h_and_15min_before(
+    cast: Cast, hours: SpecialistSchedule, day: date, book: BookFn
+) -> None:
+    consult = Consultation.objects.get(external_id=book(at(day, 9)).json()["id"])
+    due = sorted({(r.kind, r.due_at) for r in consult.reminders.all()})
+    assert due == [("15m", at(day, 8, 45)), ("24h", at(day - timedelta(days=1), 9))]
+    assert consult.reminders.count() == 8  # 2 kinds × 2 parties × 2 channels
+
+
+@pytest.mark.django_db
+def test_send_reminders_once_twice_sends_each_reminder_once(cast: Cast, addresses: None) -> None:
+    consult = due_consult(cast)
+    call_command("send_reminders", "--once")
+    call_command("send_reminders", "--once")
+    recipients = sorted(to for m in mail.outbox for to in m.to)
+    assert recipients == ["bs.timmach@example.vn", "tram.talung@example.vn"]
+    assert sorted(to for to, _ in SENT_SMS) == ["02063800115", "0912345678"]
+    assert "Teleconsult" in mail.outbox[0].subject or "Nhắc" in mail.outbox[0].subject
+    statuses = set(consult.reminders.filter(kind="24h").values_list("status", flat=True))
+    assert statuses == {"sent"}
+    assert set(consult.reminders.filter(kind="15m").values_list("status", flat=True)) == {"pending"}
+
+
+@pytest.mark.django_db
+def test_a_party_without_an_address_is_skipped_not_retried(cast: Cast) -> None:
+    consult = due_consult(cast)
+    call_command("send_reminders", "--once")
+    assert mail.outbox == []
+    assert set(consult.reminders.filter(kind="24h").values_list("status", flat=True)) == {"skipped"}
+
+
+@pytest.mark.django_db
+def test_a_cancelled_consult_gets_no_reminder(cast: Cast, addresses: None) -> None:
+    consult = due_consult(cast)
+    Consultation.objects.filter(pk=consult.pk).update(status="cancelled")
+    call_command("send_reminders", "--once")
+    assert mail.outbox == []
+    assert SENT_SMS == []
+
+
+@pytest.mark.django_db
+def test_a_failing_gateway_is_recorded_and_does_not_stop_the_others(
+    cast: Cast, addresses: None, settings: pytest.FixtureRequest
+) -> None:
+    settings.SMS_BACKEND = "tests.scheduling.test_reminders.BrokenSmsGateway"  # type: ignore[attr-defined]
+    consult = due_consult(cast)
+    call_command("send_reminders", "--once")
+    sms = consult.reminders.filter(kind="24h", channel="sms")
+    assert set(sms.values_list("status", flat=True)) == {"failed"}
+    assert len(mail.outbox) == 2
+
+
+class BrokenSmsGateway:
+    def send(self, to: str, text: str) -> None:
+        raise ConnectionError("gateway down")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_workers_send_each_reminder_once(cast: Cast, addresses: None) -> None:
+    consults = [due_consult(cast) for _ in range(1)]
+    for i in range(20):
+        patient = factories.make_patient(cast.station)
+        start = timezone.now() + timedelta(days=3, minutes=30 * i)
+        c = factories.make_consultation(
+            patient=patient, specialist=cast.other_specialist, hospital=cast.hospital2, start=start
+        )
+        reminders.plan(c)
+        consults.append(c)
+    Reminder.objects.update(due_at=timezone.now() - timedelta(minutes=1))
+    barrier = threading.Barrier(2)
+
+    def worker() -> None:
+        try:
+            barrier.wait(timeout=30)
+            call_command("send_reminders", "--once")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    sent_rows = Reminder.objects.filter(status="sent").count()
+    assert Reminder.objects.filter(status="pending").count() == 0
+    # Each sent row is exactly one message: e-mails + SMS equal the rows marked sent.
+    assert len(mail.outbox) + len(SENT_SMS) == sent_rows
+    assert sum(m.to == ["bs.timmach@example.vn"] for m in mail.outbox) == 2  # 24h + 15m
