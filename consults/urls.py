@@ -55,11 +55,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
         room_api.RoomTicketView.as_view(),
         name="api-room-ticket",
     ),
-    path(
-        "consultations/<str:id>/room/check-in/",
-        room_api.CheckInView.as_view(),
-        name="api-room-check-in",
-    ),
     path("consultations/<str:id>/room/end/", room_api.EndView.as_view(), name="api-room-end"),
     path(
         "consultations/<str:id>/guests/",

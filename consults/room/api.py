@@ -1,6 +1,5 @@
 """REST endpoints of the room: tickets, check-in/end, guest invitations (docs/signaling.md)."""
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -10,11 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from consults.access import consultation_get_for_user, is_station_side
-from consults.lifecycle import consultation_transition
+from consults.access import consultation_get_for_user
 from consults.models import Consultation
 from consults.room import presence
-from consults.room.events import consultation_payload, room_status_changed
+from consults.room.events import consultation_payload
 from consults.room.models import GuestInvite
 from consults.room.services import (
     guest_invite_create,
@@ -51,23 +49,6 @@ class RoomTicketView(APIView):
         token, ticket = room_ticket_for_user(consultation=consult, actor=request_user(request))
         body = TicketSerializer(_ticket_body(token, consult, ticket.expires_at)).data
         return Response(body, status=status.HTTP_201_CREATED)
-
-
-class CheckInView(APIView):
-    """The nurse checks the patient in: the consult is "waiting" and the specialist is told."""
-
-    @extend_schema(request=None, responses={200: dict})
-    def post(self, request: Request, id: str) -> Response:
-        user = request_user(request)
-        consult = consultation_get_for_user(user, id)
-        if not is_station_side(user, consult):
-            raise AppError("not_allowed", _("Only the station checks a patient in."), status=403)
-        with transaction.atomic():
-            consultation_transition(
-                consultation=consult, to=Consultation.Status.CHECKED_IN, actor=user
-            )
-            transaction.on_commit(lambda: room_status_changed(consult))
-        return Response(consultation_payload(consult))
 
 
 class EndView(APIView):

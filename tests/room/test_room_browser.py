@@ -104,7 +104,7 @@ def test_the_specialists_waiting_room_shows_a_check_in_live(
         # The nurse checks the patient in through the server (the API, with her token).
         token = post_json(daphne_server.url + "/api/v1/auth/token/", {
             "username": cast.nurse.username, "password": PASSWORD})["token"]  # fmt: skip
-        url = f"{daphne_server.url}/api/v1/consultations/{consultation.external_id}/room/check-in/"
+        url = f"{daphne_server.url}/api/v1/consultations/{consultation.external_id}/check-in/"
         assert post_json(url, {}, token)["status"] == Consultation.Status.CHECKED_IN
         item = page.wait_for_selector(f"[data-consultation='{consultation.external_id}']")
         assert "Nông Thị Hoa" in item.inner_text()

@@ -187,17 +187,6 @@ def test_a_forged_link_gives_no_ticket(api) -> None:
 
 
 @pytest.mark.django_db
-def test_the_nurse_checks_the_patient_in(api, cast, consultation) -> None:
-    url = f"/api/v1/consultations/{consultation.external_id}/room/check-in/"
-    assert api(cast.specialist).post(url).status_code == 403
-    assert api(cast.outsider_nurse).post(url).status_code == 404
-    response = api(cast.nurse).post(url)
-    assert response.status_code == 200
-    assert response.json()["status"] == S.CHECKED_IN
-    assert api(cast.nurse).post(url).status_code == 409
-
-
-@pytest.mark.django_db
 def test_only_the_specialist_ends_over_rest_and_only_from_a_call(api, cast, consultation):
     url = f"/api/v1/consultations/{consultation.external_id}/room/end/"
     assert api(cast.nurse).post(url).status_code == 403
