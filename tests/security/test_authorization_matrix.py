@@ -61,7 +61,6 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/api/v1/requests/{id}/answer/', 'post'): (400, 404, 404, 404, 403, 404, 401, 401),
     ('/api/v1/requests/{id}/decline/', 'post'): (403, 404, 404, 404, 400, 404, 401, 401),
     ('/api/v1/consultations/{id}/room-ticket/', 'post'): (201, 404, 201, 404, 403, 404, 401, 401),
-    ('/api/v1/consultations/{id}/room/check-in/', 'post'): (200, 404, 403, 404, 403, 404, 401, 401),
     ('/api/v1/consultations/{id}/room/end/', 'post'): (403, 404, 409, 404, 403, 404, 401, 401),
     ('/api/v1/consultations/{id}/guests/', 'post'): (400, 404, 400, 404, 400, 404, 401, 401),
     ('/api/v1/consultations/{id}/guests/{guest_id}/', 'delete'): (403, 404, 200, 404, 200, 404, 401, 401),
