@@ -252,7 +252,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "telehealth.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {"ConsentPurposeEnum": "clinics.models.Consent.Purpose"},
+    "ENUM_NAME_OVERRIDES": {
+        "ConsentPurposeEnum": "clinics.models.Consent.Purpose",
+        "FacilityKindEnum": "clinics.models.Facility.Kind",
+    },
 }
 
 LOGGING = {
