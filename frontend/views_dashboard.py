@@ -98,8 +98,14 @@ def _display(key: str, value: float | None) -> str:
 
 
 def _query(params: QueryDict) -> tuple[Any, dict[str, list[str]]]:
+    """A field left empty in the form means its default."""
+    given = QueryDict(mutable=True)
+    for key, values in params.lists():
+        kept = [v for v in values if v]
+        if kept:
+            given.setlist(key, kept)
     try:
-        return dashboard_query(params), {}
+        return dashboard_query(given), {}
     except AppError as exc:
         return dashboard_query(QueryDict()), {k: [str(m) for m in v] for k, v in exc.fields.items()}
 

@@ -45,14 +45,13 @@ def dashboard_query(params: Any) -> DashboardQuery:
             _("Give each parameter once."),
             fields={k: [str(_("Give this parameter once."))] for k in repeated},
         )
-    today = timezone.localdate()
-    last = _month(params.get("to", "")) if params.get("to") else today.replace(day=1)
+    # Present but empty is an error, not the default (the API fuzzer expects a 400).
     bad = {}
+    last = _month(params["to"]) if "to" in params else timezone.localdate().replace(day=1)
     if last is None:
         bad["to"] = [str(_("A month as YYYY-MM, from 2000."))]
-    raw_first = params.get("from")
-    first = _month(raw_first) if raw_first else None
-    if raw_first and first is None:
+    first = _month(params["from"]) if "from" in params else None
+    if "from" in params and first is None:
         bad["from"] = [str(_("A month as YYYY-MM, from 2000."))]
     if bad:
         raise AppError("invalid_month", _("The month is not valid."), fields=bad)
@@ -71,7 +70,7 @@ def dashboard_query(params: Any) -> DashboardQuery:
             _("The month is not valid."),
             fields={"to": [str(_("At most %(n)d months at a time.") % {"n": MAX_MONTHS})]},
         )
-    group = params.get("group") or "station"
+    group = params.get("group", "station")
     if group not in GROUPS:
         raise AppError(
             "invalid_query",

@@ -67,10 +67,12 @@ def test_it_asks_an_anonymous_caller_to_log_in(cast: Cast, api: Api, url: str) -
         ({"from": "2026-13"}, "invalid_month", "from"),
         ({"to": "2026-3"}, "invalid_month", "to"),
         ({"to": "26-03"}, "invalid_month", "to"),
+        ({"to": ""}, "invalid_month", "to"),
         ({"from": "1999-12"}, "invalid_month", "from"),
         ({"from": "2026-04", "to": "2026-03"}, "invalid_month", "to"),
         ({"from": "2024-01", "to": "2026-03"}, "invalid_month", "to"),
         ({"group": "province"}, "invalid_query", "group"),
+        ({"group": ""}, "invalid_query", "group"),
     ],
 )
 def test_it_rejects_bad_months_and_groups(

@@ -1,5 +1,7 @@
 """/dashboard/: the admin's page with its chart, table and CSV link; 404 for everyone else."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -27,12 +29,18 @@ def test_the_admin_sees_the_table_the_chart_and_the_csv_link(march: Cast) -> Non
     assert "/api/v1/dashboard.csv?from=2026-02&amp;to=2026-03&amp;group=station" in html
     assert "Bảng điều hành chương trình" in html
     assert 'style="' not in html  # the CSP allows no inline styles
+    assert not re.search(r'(x|y|width|height)="[0-9.]*,', html)  # no decimal commas in SVG
 
 
 def test_a_bad_month_shows_the_form_again_with_the_message(cast: Cast) -> None:
     response = client_for(cast.admin).get("/dashboard/", {"from": "2026-13"})
     assert response.status_code == 400
     assert "YYYY-MM" in response.content.decode()
+
+
+def test_an_empty_form_field_means_its_default(cast: Cast) -> None:
+    response = client_for(cast.admin).get("/dashboard/", {"from": "", "to": "", "group": ""})
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize("who", ["nurse", "outsider_nurse", "specialist", "coordinator"])
