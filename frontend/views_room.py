@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from clinics.models import User
+from consults.access import consultation_get_for_user
 from consults.models import Consultation
 from consults.room.access import RoomDenied, room_participant
 from consults.room.services import guest_invite_from_token
@@ -38,8 +39,11 @@ def room(request: HttpRequest, id: str) -> HttpResponse:
     try:
         participant = room_participant(consultation_id=id, user=request.user)
     except RoomDenied as denied:
+        # Not visible at all (another station, another hospital): 404, like every page.
+        # Visible but not a participant (a coordinator): 403 says why.
         if denied.close_code == 4404:
             raise Http404 from denied
+        consultation_get_for_user(request.user, id)
         return render(request, "frontend/room/denied.html", {"code": denied.code}, status=403)
     return render(
         request,

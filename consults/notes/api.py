@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinics.audit import Via, audit_record
+from clinics.idempotency import idempotent
 from clinics.models import AuditEntry
 from consults.notes import attachments, events, report, selectors, serializers, services
 from consults.notes.access import (
@@ -124,16 +125,20 @@ class AttachmentListView(APIView):
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
-        body = serializers.AttachmentUploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        attachment = attachments.attachment_add(
-            consultation=consultation,
-            upload=body.validated_data["file"],
-            caption=body.validated_data.get("caption", ""),
-            actor=user,
-            via=Via.http(request),
-        )
-        return Response(events.attachment_payload(attachment), status=status.HTTP_201_CREATED)
+
+        def write() -> Response:
+            body = serializers.AttachmentUploadSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            attachment = attachments.attachment_add(
+                consultation=consultation,
+                upload=body.validated_data["file"],
+                caption=body.validated_data.get("caption", ""),
+                actor=user,
+                via=Via.http(request),
+            )
+            return Response(events.attachment_payload(attachment), status=status.HTTP_201_CREATED)
+
+        return idempotent(request, f"notes_attachment:{consultation.external_id}", write)
 
 
 class AttachmentDownloadView(APIView):
@@ -233,17 +238,21 @@ class AddendumView(APIView):
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
-        body = serializers.AddendumWriteSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        addendum = report.addendum_add(
-            consultation=consultation,
-            text=body.validated_data["text"],
-            actor=user,
-            via=Via.http(request),
-        )
-        return Response(
-            serializers.AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED
-        )
+
+        def write() -> Response:
+            body = serializers.AddendumWriteSerializer(data=request.data)
+            body.is_valid(raise_exception=True)
+            addendum = report.addendum_add(
+                consultation=consultation,
+                text=body.validated_data["text"],
+                actor=user,
+                via=Via.http(request),
+            )
+            return Response(
+                serializers.AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED
+            )
+
+        return idempotent(request, f"notes_addendum:{consultation.external_id}", write)
 
 
 class AsyncSubmitView(APIView):

@@ -20,7 +20,7 @@ from clinics.models import AuditEntry, User
 from consults.models import Consultation
 from consults.notes import events
 from consults.notes.models import Attachment
-from consults.notes.services import _lock
+from consults.notes.services import lock_for_notes
 from telehealth.errors import AppError
 
 THUMBNAIL_SIZE = (320, 320)
@@ -121,7 +121,7 @@ def _record(
     via: Via,
 ) -> Attachment:
     with transaction.atomic():
-        _lock(consultation)
+        lock_for_notes(consultation)
         attachment = Attachment.objects.create(
             consultation=consultation,
             uploaded_by=actor,

@@ -19,6 +19,7 @@ from consults.models import Consultation
 from consults.notes import events, services
 from consults.notes.audit import Chat, Notes, audit_read
 from consults.notes.sections import parse_section_key
+from consults.notes.selectors import chat_messages
 from telehealth.errors import AppError
 
 PRESENCE_DEBOUNCE_SECONDS = 2.0
@@ -99,8 +100,6 @@ def notes_sync(session: Session, frame: dict[str, Any]) -> Reply:
 
 
 def chat_sync(session: Session, frame: dict[str, Any]) -> Reply:
-    from consults.notes.selectors import chat_messages
-
     audit_read(actor=session.user, what=Chat, consultation=session.consultation, via=session.via)
     messages = chat_messages(session.consultation)
     return {"type": "chat.state", "messages": [events.chat_payload(m) for m in messages]}

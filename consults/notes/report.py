@@ -25,7 +25,7 @@ from consults.notes.models import (
     SectionKey,
 )
 from consults.notes.notify import notify_on_commit
-from consults.notes.services import _lock
+from consults.notes.services import lock_for_notes
 from telehealth.errors import AppError, invalid
 
 CHAT_EXCERPT = 30
@@ -114,7 +114,7 @@ def report_sign(*, consultation: Consultation, actor: User, via: Via) -> Report:
     (require_signing_specialist). Needs a written assessment; in store-and-forward
     mode the station must have submitted. Signing twice is `report_signed` (409)."""
     with transaction.atomic():
-        locked = _lock(consultation)
+        locked = lock_for_notes(consultation)
         sections = {s.key: s for s in selectors.note_sections(locked)}
         if not sections[SectionKey.ASSESSMENT].revision:
             raise invalid(
@@ -201,7 +201,7 @@ def async_submit(*, consultation: Consultation, actor: User, via: Via) -> AsyncC
             "not_station_staff", _("Only the station's staff submit the case."), status=403
         )
     with transaction.atomic():
-        locked = _lock(consultation)
+        locked = lock_for_notes(consultation)
         if AsyncCase.objects.filter(consultation=locked).exists():
             raise AppError("already_submitted", _("This case was already submitted."), status=409)
         sections = {s.key: s for s in selectors.note_sections(locked)}

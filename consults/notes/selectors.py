@@ -2,6 +2,7 @@
 
 from django.db.models import QuerySet
 
+from clinics.access import parse_uuid
 from consults.models import Consultation
 from consults.notes.models import (
     Addendum,
@@ -43,8 +44,6 @@ def attachments_of(consultation: Consultation) -> QuerySet[Attachment]:
 
 
 def attachment_get(consultation: Consultation, attachment_id: object) -> Attachment | None:
-    from clinics.access import parse_uuid
-
     return attachments_of(consultation).filter(external_id=parse_uuid(attachment_id)).first()
 
 

@@ -27,7 +27,7 @@ def report_signed_error() -> AppError:
     )
 
 
-def _lock(consultation: Consultation, *, unsigned: bool = True) -> Consultation:
+def lock_for_notes(consultation: Consultation, *, unsigned: bool = True) -> Consultation:
     """Every notes write locks the consult row: signing takes the same lock, so no write
     can slip in between the report's snapshot and its signature."""
     locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
@@ -97,7 +97,7 @@ def note_save(
         raise invalid({"base_revision": [str(_("Must be a revision number (0 or more)."))]})
     edit_id = _client_id(client_edit_id, "client_edit_id")
     with transaction.atomic():
-        locked = _lock(consultation, unsigned=False)
+        locked = lock_for_notes(consultation, unsigned=False)
         row = _section_for_update(consultation, key)
         if edit_id:
             done = NoteRevision.objects.filter(

@@ -15,6 +15,11 @@ def open_notes(browser: Any, login: Any, server: Daphne, username: str, consulta
     page = context.new_page()
     page.on("pageerror", lambda exc: print(f"[{username}] page error: {exc}"))
     page.on("console", lambda msg: print(f"[{username}] console: {msg.text}"))
+    page.csp_violations = []  # type: ignore[attr-defined]
+    page.on(
+        "console",
+        lambda msg: "Content Security Policy" in msg.text and page.csp_violations.append(msg.text),
+    )
     login(page, server, username)
     page.goto(f"{server.url}/consultations/{consultation.external_id}/notes/")
     page.wait_for_selector("#link-state.ok", timeout=10_000)
@@ -80,6 +85,8 @@ def test_station_and_specialist_see_each_others_sections_live_until_sign_off(
         assert specialist.inner_text("#report-patient") == "Nông Thị Hoa"
         assert "Theo dõi cơn đau thắt ngực" in specialist.inner_text("#report-doc")
         screenshot(specialist, "report")
+        assert specialist.csp_violations == []
+        assert nurse.csp_violations == []
     finally:
         nurse.context.close()
         specialist.context.close()

@@ -117,3 +117,23 @@ def test_only_participants_can_download(cast: Any, api: Any, consultation: Any, 
 def test_an_unknown_attachment_id_is_404(cast: Any, api: Any, consultation: Any) -> None:
     r = api(cast.nurse).get(notes_url(consultation, "attachments/not-a-uuid/"))
     assert r.status_code == 404
+
+
+def test_a_retried_upload_with_the_same_idempotency_key_stores_one_file(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    client = api(cast.nurse)
+    data = png_bytes((40, 40))
+    answers = [
+        client.post(
+            notes_url(consultation, "attachments/"),
+            {"file": SimpleUploadedFile("a.png", data)},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="upload-1",
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[1]["Idempotent-Replay"] == "true"
+    assert answers[0].json()["id"] == answers[1].json()["id"]
+    assert Attachment.objects.count() == 1

@@ -238,3 +238,19 @@ def test_a_missing_pdf_font_is_a_clear_error(
     assert r.status_code == 503
     assert r.json()["code"] == "report_font_missing"
     assert "fonts-dejavu-core" in r.json()["message"]
+
+
+def test_a_retried_addendum_with_the_same_idempotency_key_is_added_once(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    write_assessment(api, cast, consultation)
+    sign(api, cast.specialist, consultation)
+    for _ in range(2):
+        r = api(cast.specialist).post(
+            notes_url(consultation, "report/addenda/"),
+            {"text": "Bổ sung"},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="add-1",
+        )
+        assert r.status_code == 201
+    assert Report.objects.get(consultation=consultation).addenda.count() == 1

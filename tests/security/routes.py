@@ -1,0 +1,41 @@
+"""Every HTTP route and WebSocket route of the app, discovered from the resolvers."""
+
+import re
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from telehealth.routing import websocket_urlpatterns
+
+SKIPPED_METHODS = {"options", "head", "trace"}
+
+
+def _template(pattern: str) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", pattern.lstrip("^").rstrip("$"))
+
+
+def _methods(callback: Any) -> list[str]:
+    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if cls is None:
+        return ["get"]  # function views (pages): their writes have their own tests
+    return [m for m in cls.http_method_names if m not in SKIPPED_METHODS and hasattr(cls, m)]
+
+
+def http_routes(patterns: list[Any] | None = None, prefix: str = "") -> list[tuple[str, str]]:
+    """(route template, method) for every URL pattern; the admin site counts as one route."""
+    found: list[tuple[str, str]] = []
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        part = prefix + str(p.pattern)
+        if part.startswith("admin/"):
+            if ("/admin/", "get") not in found:
+                found.append(("/admin/", "get"))
+            continue
+        if isinstance(p, URLResolver):
+            found += http_routes(p.url_patterns, part)
+        elif isinstance(p, URLPattern):
+            found += [(_template(part), m) for m in _methods(p.callback)]
+    return found
+
+
+def ws_routes() -> list[str]:
+    return [_template(str(p.pattern)) for p in websocket_urlpatterns]
