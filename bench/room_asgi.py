@@ -42,3 +42,8 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+if os.environ.get("BENCH_ROOM_REAUTH_SECONDS"):  # experiments only; the app's default is used
+    from django.conf import settings
+
+    settings.ROOM_REAUTH_SECONDS = float(os.environ["BENCH_ROOM_REAUTH_SECONDS"])

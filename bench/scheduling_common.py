@@ -95,8 +95,9 @@ def machine() -> str:
     from django.db import connection
 
     cpu = os.cpu_count()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
-        f"{platform.node()} · {platform.machine()} · {cpu} cores · Python "
+        f"{platform.node()} · {platform.machine()} · {cpu} cores · load {load} · Python "
         f"{platform.python_version()} · {connection.vendor}"
     )
 

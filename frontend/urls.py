@@ -25,6 +25,7 @@ urlpatterns = [
     path("availability/", views_scheduling_hospital.availability_page, name="availability"),
     path("triage/", views_scheduling_hospital.triage_page, name="triage"),
     path("room/precall/", views_room.precall, name="room-precall"),
+    path("room/waiting/", views_room.waiting, name="room-waiting"),
     path("room/guest/<str:token>/", views_room.guest, name="room-guest"),
     path("room/<str:id>/", views_room.room, name="room"),
     path("consultations/<str:id>/notes/", views_notes.notes_page, name="notes"),

@@ -70,6 +70,12 @@ def precall(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/room/precall.html", {"config": {"strings": strings}})
 
 
+@login_required
+def waiting(request: HttpRequest) -> HttpResponse:
+    strings = {value: str(label) for value, label in Consultation.Status.choices}
+    return render(request, "frontend/room/waiting.html", {"config": {"strings": strings}})
+
+
 def guest(request: HttpRequest, token: str) -> HttpResponse:
     invite = guest_invite_from_token(token)
     if invite is None:

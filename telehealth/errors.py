@@ -5,15 +5,19 @@
 `code` is stable and machine-readable; `message` is translated (vi/en).
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
 
 
 class AppError(Exception):
@@ -98,6 +102,17 @@ def to_app_error(exc: Exception) -> AppError | None:
     """Map any known exception to an AppError; None for a real bug (500)."""
     if isinstance(exc, AppError):
         return exc
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database went away mid-request (restart, failover, a killed connection). The
+        # write's transaction rolled back, so the same request, retried with its
+        # Idempotency-Key, is safe.
+        logger.warning("database unavailable: %s", exc)
+        return AppError(
+            "service_unavailable",
+            _("The server lost its database connection. Nothing was saved; try again."),
+            status=503,
+            extra={"retry_after": 2},
+        )
     if isinstance(exc, DjangoValidationError):
         return from_django_validation(exc)
     if isinstance(exc, Http404 | drf.NotFound):
@@ -143,7 +158,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     headers = {}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Token realm="api"'
-    if error.status == 429 and error.extra.get("retry_after"):
+    if error.status in (429, 503) and error.extra.get("retry_after"):
         headers["Retry-After"] = str(int(error.extra["retry_after"]))
     return Response(error.as_dict(), status=error.status, headers=headers)
 

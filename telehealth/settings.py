@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "frontend.context_processors.navigation",
             ],
         },
     },
@@ -255,6 +256,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ConsentPurposeEnum": "clinics.models.Consent.Purpose",
         "FacilityKindEnum": "clinics.models.Facility.Kind",
+        "GuestKindEnum": "consults.room.models.GuestInvite.Kind",
     },
 }
 

@@ -25,6 +25,9 @@ ON_REDIS = bool(settings.REDIS_URL)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Playwright's sync API leaves an event loop running in the main thread for the rest of
+    # the session, which breaks every asyncio test after it: browser tests run last.
+    items.sort(key=lambda item: "browser" in item.keywords)
     # On a laptop without the services, say which tests were skipped and why.
     # In CI (TELEHEALTH_REQUIRE_SERVICES=1) nothing is skipped: a missing service fails.
     if os.environ.get("TELEHEALTH_REQUIRE_SERVICES"):

@@ -5,9 +5,7 @@
 """
 
 from dataclasses import dataclass
-from typing import Any
 
-from django.db.models import Exists, F, OuterRef, Q, Value
 from django.utils import timezone
 
 from clinics.access import parse_uuid
@@ -95,39 +93,58 @@ def room_participant(
     return participant
 
 
-def still_allowed(participant: Participant, peer_id: str) -> None:
-    """The per-frame re-check, in one query: this connection is still in the room, the consult
-    is still joinable, and the participant still may join. Raises RoomDenied otherwise."""
+def denied_among(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
+    """Re-check many live connections in four queries: each is still in the room, its consult
+    still joinable, and its participant still allowed. Returns the denied ones by peer id."""
     from clinics.models import Facility, Membership
     from consults.room.models import RoomPeer
 
-    checks: dict[str, Any] = {"status": F("consultation__status")}
-    if participant.user is not None:
-        uid = participant.user.pk
-        checks["active"] = Exists(User.objects.filter(pk=uid, is_active=True))
-        if participant.role == "station":
-            checks["allowed"] = Exists(
-                Membership.objects.filter(
-                    user_id=uid,
-                    is_active=True,
-                    role=Membership.Role.STATION_STAFF,
-                    facility_id=OuterRef("consultation__station_id"),
-                    facility__kind=Facility.Kind.COMMUNE_STATION,
-                )
-            )
-        else:
-            checks["allowed"] = Q(consultation__specialist_id=uid)
-    elif participant.guest is not None:
-        checks["active"] = Value(True)
-        checks["allowed"] = Exists(
-            GuestInvite.objects.filter(
-                pk=participant.guest.pk, revoked_at__isnull=True, expires_at__gt=timezone.now()
-            )
+    rows = {
+        row["peer_id"]: row
+        for row in RoomPeer.objects.filter(peer_id__in=[peer for peer, _ in items]).values(
+            "peer_id",
+            "consultation__status",
+            "consultation__station_id",
+            "consultation__specialist_id",
         )
-    row: Any = RoomPeer.objects.filter(peer_id=peer_id).values(**checks).first()
-    if row is None:
-        raise RoomDenied(CLOSE_NOT_JOINABLE, "replaced")
-    if row["status"] not in JOINABLE:
-        raise RoomDenied(CLOSE_NOT_JOINABLE, "not_joinable")
-    if not (row["active"] and row["allowed"]):
-        raise RoomDenied(CLOSE_FORBIDDEN, "access_revoked")
+    }
+    user_ids = {p.user.pk for _, p in items if p.user is not None}
+    active = set(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
+    stations = set(
+        Membership.objects.filter(
+            user_id__in=user_ids,
+            is_active=True,
+            role=Membership.Role.STATION_STAFF,
+            facility__kind=Facility.Kind.COMMUNE_STATION,
+        ).values_list("user_id", "facility_id")
+    )
+    guest_ids = {p.guest.pk for _, p in items if p.guest is not None}
+    guests = set(
+        GuestInvite.objects.filter(
+            pk__in=guest_ids, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        ).values_list("pk", flat=True)
+    )
+    denied: dict[str, RoomDenied] = {}
+    for peer, p in items:
+        row = rows.get(peer)
+        if row is None:
+            denied[peer] = RoomDenied(CLOSE_NOT_JOINABLE, "replaced")
+        elif row["consultation__status"] not in JOINABLE:
+            denied[peer] = RoomDenied(CLOSE_NOT_JOINABLE, "not_joinable")
+        elif p.user is not None:
+            uid = p.user.pk
+            allowed = (
+                p.role == "station" and (uid, row["consultation__station_id"]) in stations
+            ) or (p.role == "specialist" and row["consultation__specialist_id"] == uid)
+            if uid not in active or not allowed:
+                denied[peer] = RoomDenied(CLOSE_FORBIDDEN, "access_revoked")
+        elif p.guest is None or p.guest.pk not in guests:
+            denied[peer] = RoomDenied(CLOSE_FORBIDDEN, "access_revoked")
+    return denied
+
+
+def still_allowed(participant: Participant, peer_id: str) -> None:
+    """The same re-check for one connection; raises RoomDenied."""
+    denied = denied_among([(peer_id, participant)]).get(peer_id)
+    if denied is not None:
+        raise denied

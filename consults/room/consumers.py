@@ -5,7 +5,6 @@ Thin: authenticate, authorize, validate the frame, call a service or relay, repl
 
 import asyncio
 import json
-import random
 import secrets
 import time
 from typing import Any
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 from clinics.audit import Via
 from clinics.models import User
 from consults.models import Consultation
-from consults.room import presence, protocol
+from consults.room import presence, protocol, reauth
 from consults.room.access import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_JOINABLE,
@@ -156,9 +155,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         timer = getattr(self, "hello_timer", None)
         if timer is not None:
             timer.cancel()
-        reauth = getattr(self, "reauth_task", None)
-        if reauth is not None:
-            reauth.cancel()
+        if self.peer:
+            reauth.unwatch(self.peer)
         if not self.peer or self.participant is None:
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
@@ -211,11 +209,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def authorized(self) -> bool:
         """The per-frame gate. Access is re-read from the database every ROOM_REAUTH_SECONDS
-        by a background check (revocations are also pushed at once), so the relay path does
-        no query; if that check has fallen behind, the frame waits for a fresh one."""
+        by the process's batch check (`reauth`; revocations are also pushed at once), so the
+        relay path does no query; if that check has fallen behind, the frame waits for a
+        fresh one of its own."""
         if self.closing:
             return False
-        if time.monotonic() - self.checked_at > 2 * _setting("ROOM_REAUTH_SECONDS", 5):
+        if time.monotonic() - self.checked_at > 3 * reauth.interval():
             return await self._recheck_now()
         return True
 
@@ -228,13 +227,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return False
         self.checked_at = time.monotonic()
         return True
-
-    async def _reauth_loop(self) -> None:
-        interval = _setting("ROOM_REAUTH_SECONDS", 5)
-        while not self.closing:
-            await asyncio.sleep(interval * (0.8 + 0.4 * random.random()))
-            if not self.closing and not await self._recheck_now():
-                return
 
     async def on_hello(self, data: dict[str, Any]) -> None:
         try:
@@ -255,7 +247,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.deny(denied)
             return
         self.peer, self.checked_at = peer, time.monotonic()
-        self.reauth_task = asyncio.ensure_future(self._reauth_loop())
+        self.loop = asyncio.get_running_loop()
+        reauth.watch(self)
         self.rev = self.snapshot_rev = result.rev
         self.peers = {p.peer_id: p for p in result.peers}
         await self.send_frame(

@@ -109,7 +109,9 @@ class Calendar:
             per_day: dict[date, list[Override]] = {}
             for o in self.overrides:
                 per_day.setdefault(o.day, []).append(o)
-            counts = Counter(b.start.astimezone(self.tz).date() for b in self.bookings)
+            counts: Counter[date] = Counter()
+            if self.max_per_day is not None:  # only a daily cap needs per-day counts
+                counts.update(b.start.astimezone(self.tz).date() for b in self.bookings)
             self._prepared = (Busy(self.bookings), Busy(self.time_off), counts, per_day)
         return self._prepared
 

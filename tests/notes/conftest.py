@@ -111,9 +111,3 @@ async def ws() -> AsyncIterator[Connect]:
     yield connect
     for socket in opened:
         await socket.close()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # Playwright's sync API leaves an event loop running in the main thread for the rest
-    # of the session, which breaks every asyncio test after it: browser tests run last.
-    items.sort(key=lambda item: "browser" in item.keywords)

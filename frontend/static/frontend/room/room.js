@@ -48,7 +48,9 @@ function dropCall(peer) {
   state.last.delete(peer);
 }
 
+let welcomes = 0;
 signaling.addEventListener("welcome", ({ detail }) => {
+  welcomes += 1;
   show("banner", "");
   for (const peer of [...calls.keys()]) dropCall(peer); // a new connection: fresh calls
   state.iceServers = detail.ice_servers;
@@ -140,6 +142,8 @@ async function start() {
 
 // For browser tests and support staff: the inbound video figures of the first call.
 window.roomDebug = {
+  welcomes: () => welcomes,
+  banner: () => ($("banner").hidden ? "" : $("banner").textContent),
   async inboundVideo() {
     const call = [...calls.values()][0];
     if (!call) return null;

@@ -1,0 +1,113 @@
+"""Soak: 10,000 WebSocket connect → hello → welcome → close cycles against one daphne.
+
+Budget (DESIGN.md): daphne's RSS grows ≤ 5 % after the cycles. The RSS is read from
+/proc/<pid>/status after a warm-up (the first cycles load code, fill caches and pools) and
+again at the end. The floor runs the same cycles against the minimal relay (F2, no auth,
+no database) in the same run.
+
+    DATABASE_URL=postgres://… REDIS_URL=redis://… python bench/soak_connections.py [cycles]
+"""
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.room_common import Server, django_setup, prepare, write_section
+
+WARM_UP = 500
+CONCURRENCY = 8
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+async def cycle(url: str, cookie: str | None, hello: bool) -> None:
+    from websockets.asyncio.client import connect
+
+    origin = url.replace("ws://", "http://").split("/ws/")[0]
+    headers = {"Cookie": cookie} if cookie else None
+    async with connect(url, origin=origin, additional_headers=headers) as ws:  # type: ignore[arg-type]
+        if hello:
+            await ws.send(json.dumps({"type": "hello"}))
+            while json.loads(await ws.recv())["type"] != "welcome":
+                pass
+        else:
+            await ws.send(json.dumps({"type": "ping"}))
+
+
+async def run(url: str, cookie: str | None, hello: bool, cycles: int) -> float:
+    """`cycles` connect/close cycles, CONCURRENCY at a time; returns seconds taken."""
+    started = time.monotonic()
+    remaining = iter(range(cycles))
+
+    async def worker() -> None:
+        for _ in remaining:
+            await cycle(url, cookie, hello)
+
+    await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+    return time.monotonic() - started
+
+
+def soak(server: Server, url: str, cookie: str | None, hello: bool, cycles: int) -> dict[str, Any]:
+    asyncio.run(run(url, cookie, hello, WARM_UP))
+    time.sleep(2)  # let the server finish closing the warm-up sockets
+    before = rss_kib(server.proc.pid)
+    seconds = asyncio.run(run(url, cookie, hello, cycles))
+    time.sleep(2)
+    after = rss_kib(server.proc.pid)
+    return {
+        "before": before,
+        "after": after,
+        "growth": 100 * (after - before) / before,
+        "rate": cycles / seconds,
+    }
+
+
+def main() -> None:
+    cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    django_setup()
+    consults, cookies = prepare(1)
+    results = {}
+    for name, path, cookie, hello in (
+        ("F2 minimal relay", "/ws/floor/", None, False),
+        ("app consult room", f"/ws/consultations/{consults[0]}/", cookies["station"], True),
+    ):
+        server = Server()
+        try:
+            results[name] = soak(server, f"{server.ws}{path}", cookie, hello, cycles)
+        finally:
+            server.stop()
+        print(name, results[name], flush=True)
+    rows = "\n".join(
+        f"| {name} | {r['before'] / 1024:.1f} | {r['after'] / 1024:.1f} | {r['growth']:+.2f} % "
+        f"| {r['rate']:.0f} |"
+        for name, r in results.items()
+    )
+    app = results["app consult room"]["growth"]
+    write_section(
+        "Soak: WebSocket connect/disconnect cycles (bench/soak_connections.py)",
+        f"""
+{cycles} cycles after {WARM_UP} warm-up cycles, {CONCURRENCY} at a time, one daphne +
+PostgreSQL + Redis. App cycle: connect with a session, `hello`, wait for `welcome`, close
+(presence written and removed each time). RSS of the daphne process.
+
+| path | RSS before (MiB) | RSS after (MiB) | growth | cycles/s |
+|---|---|---|---|---|
+{rows}
+
+Budget RSS growth ≤ 5 %: {"met" if app <= 5 else "NOT met"}.
+""",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Access re-checks of every live room connection of this process, in one batch.
+
+Every ROOM_REAUTH_SECONDS one task per event loop re-reads, in four queries, whether each
+connection is still in its room, its consult still joinable and its participant still allowed
+(`access.denied_among`), and closes the denied ones. The relay path then needs no query; a
+per-connection check every few seconds cost 400 sockets 80 queries a second (bench/).
+Revocations made by the room's own services are also pushed at once (`events.room_kick`).
+"""
+
+import asyncio
+import time
+from typing import Any, Protocol
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from consults.room.access import Participant, RoomDenied, denied_among
+
+
+class Watched(Protocol):
+    peer: str
+    participant: Participant | None
+    checked_at: float
+    loop: asyncio.AbstractEventLoop
+
+    async def deny(self, denied: RoomDenied) -> None: ...
+
+
+_live: dict[str, Watched] = {}
+_sweepers: dict[asyncio.AbstractEventLoop, "asyncio.Task[None]"] = {}
+
+
+def interval() -> float:
+    return float(getattr(settings, "ROOM_REAUTH_SECONDS", 5))
+
+
+def watch(consumer: Watched) -> None:
+    _live[consumer.peer] = consumer
+    loop = consumer.loop
+    task = _sweepers.get(loop)
+    if task is None or task.done():
+        _sweepers[loop] = loop.create_task(_sweep_forever(loop))
+
+
+def unwatch(peer: str) -> None:
+    _live.pop(peer, None)
+
+
+async def _sweep_forever(loop: asyncio.AbstractEventLoop) -> None:
+    while True:
+        await asyncio.sleep(interval())
+        mine = {peer: c for peer, c in _live.items() if c.loop is loop and c.participant}
+        if not mine:
+            _sweepers.pop(loop, None)
+            return
+        items: list[tuple[str, Any]] = [(peer, c.participant) for peer, c in mine.items()]
+        denied = await database_sync_to_async(denied_among)(items)
+        now = time.monotonic()
+        for peer, consumer in mine.items():
+            if peer in denied:
+                unwatch(peer)
+                await consumer.deny(denied[peer])
+            else:
+                consumer.checked_at = now
