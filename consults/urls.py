@@ -1,5 +1,6 @@
 from django.urls import URLPattern, URLResolver, include, path
 
+from consults.dashboard import api as dashboard
 from consults.room import api as room_api
 from consults.scheduling import api as scheduling
 from consults.scheduling import api_calendar as calendar
@@ -67,5 +68,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="api-room-guest-detail",
     ),
     path("room/guest-ticket/", room_api.GuestTicketView.as_view(), name="api-room-guest-ticket"),
+    path("dashboard/", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("dashboard.csv", dashboard.DashboardCsvView.as_view(), name="dashboard-csv"),
     path("", include("consults.notes.urls")),
 ]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from clinics.access import hospital_ids_of, is_admin, station_ids_of
 from clinics.models import Membership
+from consults.dashboard.access import can_see_dashboard
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -39,6 +40,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         url = reverse(name)
         if all(link["url"] != url for link in nav):
             nav.append({"url": url, "label": label})
+    if can_see_dashboard(user):
+        nav.append({"url": reverse("frontend:dashboard"), "label": _("Programme dashboard")})
     if is_admin(user):
         nav.append({"url": "/admin/", "label": _("Administration")})
     return {"nav_links": nav}

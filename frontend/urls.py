@@ -1,6 +1,13 @@
 from django.urls import path
 
-from frontend import views, views_notes, views_room, views_scheduling, views_scheduling_hospital
+from frontend import (
+    views,
+    views_dashboard,
+    views_notes,
+    views_room,
+    views_scheduling,
+    views_scheduling_hospital,
+)
 
 app_name = "frontend"
 
@@ -23,4 +30,5 @@ urlpatterns = [
     path("room/<str:id>/", views_room.room, name="room"),
     path("consultations/<str:id>/notes/", views_notes.notes_page, name="notes"),
     path("consultations/<str:id>/report/", views_notes.report_page, name="report"),
+    path("dashboard/", views_dashboard.dashboard_page, name="dashboard"),
 ]

@@ -25,6 +25,7 @@ from clinics.selectors import consent_current, consent_list, patient_list, user_
 from clinics.serializers import PatientSerializer
 from clinics.services import PATIENT_FIELDS, consent_record, patient_register
 from consults.access import consultations_visible_to
+from consults.dashboard.access import can_see_dashboard
 from telehealth.errors import AppError
 
 PAGE_SIZE = 50
@@ -79,7 +80,13 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     audit_patients_read(actor=user, patients={c.patient for c in consults}, via=Via.http(request))
     return render(
-        request, "frontend/home.html", {"roles": user_roles(user), "consultations": consults}
+        request,
+        "frontend/home.html",
+        {
+            "roles": user_roles(user),
+            "consultations": consults,
+            "show_dashboard": can_see_dashboard(user),
+        },
     )
 
 

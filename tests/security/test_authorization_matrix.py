@@ -65,6 +65,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/api/v1/consultations/{id}/guests/', 'post'): (400, 404, 400, 404, 400, 404, 401, 401),
     ('/api/v1/consultations/{id}/guests/{guest_id}/', 'delete'): (403, 404, 200, 404, 200, 404, 401, 401),
     ('/api/v1/room/guest-ticket/', 'post'): (400, 400, 400, 400, 400, 400, 400, 400),
+    ('/api/v1/dashboard/', 'get'): (404, 404, 404, 404, 404, 404, 401, 401),
+    ('/api/v1/dashboard.csv', 'get'): (404, 404, 404, 404, 404, 404, 401, 401),
     ('/api/v1/icd10/', 'get'): (200, 200, 200, 200, 200, 200, 401, 401),
     ('/api/v1/consultations/{id}/notes/', 'get'): (200, 404, 200, 404, 200, 404, 401, 401),
     ('/api/v1/consultations/{id}/notes/chat/', 'get'): (200, 404, 200, 404, 200, 404, 401, 401),
@@ -101,6 +103,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/room/{id}/', 'get'): (200, 404, 200, 404, 403, 404, 302, 302),
     ('/consultations/{id}/notes/', 'get'): (200, 404, 200, 404, 200, 404, 302, 302),
     ('/consultations/{id}/report/', 'get'): (404, 404, 404, 404, 404, 404, 302, 302),
+    ('/dashboard/', 'get'): (404, 404, 404, 404, 404, 404, 302, 302),
 }
 # fmt: on
 

@@ -1,0 +1,33 @@
+"""Schemathesis on the dashboard operations as an administrator (the project-wide fuzz test
+in tests/e2e/test_api_fuzz.py calls them as a station nurse, who only ever gets 404)."""
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from rest_framework.authtoken.models import Token
+
+from tests.conftest import Cast
+from tests.e2e.servers import Daphne
+from tests.e2e.test_api_fuzz import CHECKS, load_schema
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+SCHEMA = load_schema().include(path_regex=r"^/api/v1/dashboard")
+
+
+@pytest.fixture
+def admin_token(march: Cast) -> str:
+    return Token.objects.create(user=march.admin).key
+
+
+@SCHEMA.parametrize()
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_dashboard_answers_every_input_within_its_schema(
+    case: Any, daphne_server: Daphne, admin_token: str
+) -> None:
+    case.call_and_validate(
+        base_url=daphne_server.url,
+        headers={"Authorization": f"Token {admin_token}", "Origin": daphne_server.url},
+        checks=CHECKS,
+    )
