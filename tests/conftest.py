@@ -44,6 +44,15 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["tests.hashers.FastPBKDF2PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer() -> None:
+    # Each async test runs in a new event loop; a layer built in an earlier loop (even by a
+    # sync test's async_to_sync) holds locks bound to that loop.
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
 @dataclass
 class Cast:
     station: Facility

@@ -75,15 +75,6 @@ class Room:
 Opener = Callable[..., Awaitable[Room]]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_channel_layer() -> None:
-    # Each async test runs in a new event loop; a layer built in an earlier loop (even by a
-    # sync test's async_to_sync) holds locks bound to that loop.
-    from channels.layers import channel_layers
-
-    channel_layers.backends.clear()
-
-
 @pytest.fixture
 async def open_room() -> AsyncIterator[Opener]:
     """open_room(user, consult, hello=True) → a Room, already welcomed when hello=True."""
