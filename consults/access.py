@@ -46,3 +46,8 @@ def is_assigned_specialist(user: User, consultation: Consultation) -> bool:
 def can_join_consultation(user: User, consultation: Consultation) -> bool:
     """The call is for the consult's station staff and its specialist (guests: room issue)."""
     return is_station_side(user, consultation) or is_assigned_specialist(user, consultation)
+
+
+def can_check_in(user: User, consultation: Consultation) -> bool:
+    """Checking a patient in (and the station's other desk actions) is the station's job."""
+    return is_admin(user) or is_station_side(user, consultation)

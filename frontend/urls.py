@@ -20,6 +20,7 @@ urlpatterns = [
     path("book/", views_scheduling.book, name="book"),
     path("book/confirm/", views_scheduling.book_confirm, name="book-confirm"),
     path("agenda/", views_scheduling.agenda, name="agenda"),
+    path("agenda/check-in/", views_scheduling.check_in, name="check-in"),
     path("requests/file/", views_scheduling.request_file, name="request-file"),
     path("requests/answer/", views_scheduling.request_answer, name="request-answer"),
     path("availability/", views_scheduling_hospital.availability_page, name="availability"),

@@ -5,7 +5,7 @@ selectors and access functions as the API; writes through the same services.
 """
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -26,8 +26,14 @@ from clinics.access import (
 from clinics.audit import Via, audit_patients_read
 from clinics.models import Facility, Membership, Patient, Specialty, User
 from clinics.selectors import patient_list, specialty_list
-from consults.access import consultations_visible_to
+from consults.access import (
+    can_check_in,
+    can_join_consultation,
+    consultation_get_for_user,
+    consultations_visible_to,
+)
 from consults.models import Consultation
+from consults.room.access import JOINABLE
 from consults.scheduling import selectors, services, triage
 from telehealth.errors import AppError, not_found
 
@@ -198,6 +204,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
     )
     audit_patients_read(actor=user, patients={c.patient for c in consults}, via=Via.http(request))
     requests = list(triage.request_queue(user)[:50]) if station_ids_of(user) else []
+    today = timezone.localdate()
     return render(
         request,
         "frontend/scheduling/agenda.html",
@@ -205,6 +212,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "day": day,
             "span": span,
             "consultations": consults,
+            "rows": [(c, row_actions(user, c, today)) for c in consults],
             "requests": requests,
             "previous": day - timedelta(days=span),
             "next": day + timedelta(days=span),
@@ -212,6 +220,40 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "nav": nav(user),
         },
     )
+
+
+def row_actions(user: User, consult: Consultation, today: date) -> dict[str, bool]:
+    """What an agenda row offers this user: check the patient in (the station, on the day),
+    open the call, open the notes. The pages behind each check access again."""
+    S = Consultation.Status
+    participant = can_join_consultation(user, consult)
+    video = consult.mode == Consultation.Mode.VIDEO
+    on_the_day = consult.start is not None and timezone.localdate(consult.start) == today
+    check_in = video and on_the_day and consult.status == S.BOOKED and can_check_in(user, consult)
+    # The specialist may open the room on the day before the patient is checked in.
+    early = consult.status == S.BOOKED and not (on_the_day and not check_in)
+    return {
+        "check_in": check_in,
+        "room": video and participant and consult.status in JOINABLE and not early,
+        "notes": participant and consult.status not in {S.REQUESTED, S.CANCELLED},
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def check_in(request: HttpRequest) -> HttpResponse:
+    """The nurse checks the patient in from the agenda, then goes straight into the call."""
+    user = _user(request)
+    consult = consultation_get_for_user(user, request.POST.get("consultation", ""))
+    if not can_check_in(user, consult):
+        raise AppError("permission_denied", _("Only the station checks a patient in."), status=403)
+    if consult.status != Consultation.Status.CHECKED_IN:  # a resent form on a weak link
+        try:
+            services.consultation_check_in(consultation=consult, actor=user)
+        except AppError as exc:
+            messages.error(request, str(exc.message))
+            return redirect(_agenda_url(consult.start or timezone.now()))
+    return redirect("frontend:room", id=str(consult.external_id))
 
 
 @login_required

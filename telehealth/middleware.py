@@ -37,3 +37,20 @@ class ContentSecurityPolicyMiddleware:
         if settings.CONTENT_SECURITY_POLICY:
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+class PagesInVietnameseFirstMiddleware:
+    """Pages are in Vietnamese unless the user chose English with the language switch.
+
+    Many station PCs run an English-language Windows and browser, so the browser's
+    Accept-Language says nothing about the nurse. The switch's cookie still wins, and API
+    clients keep negotiating with Accept-Language. Sits right before LocaleMiddleware.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)

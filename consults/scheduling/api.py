@@ -24,7 +24,11 @@ from clinics.access import (
 from clinics.audit import Via, audit_patients_read, audit_record
 from clinics.idempotency import idempotent
 from clinics.models import AuditEntry, Facility, Membership, StationRoom, User
-from consults.access import consultation_get_for_user, consultations_visible_to
+from consults.access import (
+    can_check_in,
+    consultation_get_for_user,
+    consultations_visible_to,
+)
 from consults.models import Consultation
 from consults.scheduling import engine, selectors, services
 from consults.scheduling.serializers import (
@@ -62,10 +66,6 @@ def can_manage(user: User, consult: Consultation) -> bool:
 
 def can_cancel(user: User, consult: Consultation) -> bool:
     return can_manage(user, consult) or consult.specialist_id == user.pk
-
-
-def can_check_in(user: User, consult: Consultation) -> bool:
-    return is_admin(user) or consult.station_id in station_ids_of(user)
 
 
 # --- slot search ---------------------------------------------------------------------

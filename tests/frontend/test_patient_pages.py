@@ -3,6 +3,7 @@
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from clinics.models import AuditEntry, Consent, Patient, User
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def logged_in(user: User, language: str = "vi") -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language  # as the language switch does
     client.force_login(user)
     return client
 

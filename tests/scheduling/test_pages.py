@@ -1,14 +1,17 @@
 """Scheduling pages: book (station), agenda (all), availability (specialist), triage."""
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import timezone
 
 from clinics.models import User
 from consults.models import Consultation
 from consults.scheduling.models import AvailabilityRule, ConsultRequest, SpecialistSchedule
+from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
 
@@ -16,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def logged_in(user: User, language: str = "vi") -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language  # as the language switch does
     client.force_login(user)
     return client
 
@@ -167,3 +171,105 @@ def test_the_triage_page_accepts_a_request(
 def test_the_triage_page_is_for_coordinators(cast: Cast) -> None:
     assert logged_in(cast.nurse).get("/triage/").status_code == 403
     assert logged_in(cast.other_coordinator).get("/triage/").status_code == 200
+
+
+@pytest.fixture
+def today_consult(cast: Cast) -> Consultation:
+    """A video consult later today (local time), still booked."""
+    now = timezone.localtime()
+    start = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    if start.date() != now.date():  # a test run a minute before midnight
+        start = now.replace(second=0, microsecond=0)
+    return factories.make_consultation(
+        patient=cast.patient,
+        specialist=cast.specialist,
+        hospital=cast.hospital,
+        room=cast.room,
+        start=start,
+    )
+
+
+def agenda_row(client: Client, consult: Consultation) -> str:
+    page = client.get("/agenda/").content.decode()
+    marker = f'data-consultation="{consult.external_id}"'
+    assert marker in page
+    return page.split(marker, 1)[1].split("</tr>", 1)[0]
+
+
+def test_the_station_checks_the_patient_in_from_the_agenda_and_lands_in_the_call(
+    cast: Cast, today_consult: Consultation
+) -> None:
+    client = logged_in(cast.nurse)
+    row = agenda_row(client, today_consult)
+    assert 'data-action="check-in"' in row
+    assert 'data-action="room"' not in row  # the call opens through the check-in
+    response = client.post("/agenda/check-in/", {"consultation": str(today_consult.external_id)})
+    assert response.status_code == 302
+    assert response["Location"] == f"/room/{today_consult.external_id}/"
+    today_consult.refresh_from_db()
+    assert today_consult.status == Consultation.Status.CHECKED_IN
+    row = agenda_row(client, today_consult)
+    assert 'data-action="check-in"' not in row
+    assert 'data-action="room"' in row
+    assert 'data-action="notes"' in row
+
+
+def test_a_resent_check_in_form_goes_to_the_call_without_a_second_transition(
+    cast: Cast, today_consult: Consultation
+) -> None:
+    client = logged_in(cast.nurse)
+    form = {"consultation": str(today_consult.external_id)}
+    client.post("/agenda/check-in/", form)
+    again = client.post("/agenda/check-in/", form)
+    assert again["Location"] == f"/room/{today_consult.external_id}/"
+    events = today_consult.events.filter(to_status=Consultation.Status.CHECKED_IN)
+    assert events.count() == 1
+
+
+def test_the_specialist_joins_from_the_agenda_but_cannot_check_in(
+    cast: Cast, today_consult: Consultation
+) -> None:
+    client = logged_in(cast.specialist)
+    row = agenda_row(client, today_consult)
+    assert 'data-action="check-in"' not in row
+    assert 'data-action="room"' in row
+    response = client.post("/agenda/check-in/", {"consultation": str(today_consult.external_id)})
+    assert response.status_code == 403
+    today_consult.refresh_from_db()
+    assert today_consult.status == Consultation.Status.BOOKED
+
+
+def test_an_outsider_cannot_check_in_another_stations_patient(
+    cast: Cast, today_consult: Consultation
+) -> None:
+    form = {"consultation": str(today_consult.external_id)}
+    assert logged_in(cast.outsider_nurse).post("/agenda/check-in/", form).status_code == 404
+    assert logged_in(cast.nurse).post("/agenda/check-in/", {"consultation": "x"}).status_code == 404
+    today_consult.refresh_from_db()
+    assert today_consult.status == Consultation.Status.BOOKED
+
+
+def test_a_cancelled_consult_cannot_be_checked_in_from_the_agenda(
+    cast: Cast, today_consult: Consultation
+) -> None:
+    Consultation.objects.filter(pk=today_consult.pk).update(status=Consultation.Status.CANCELLED)
+    client = logged_in(cast.nurse)
+    row = agenda_row(client, today_consult)
+    assert 'data-action="check-in"' not in row
+    assert 'data-action="notes"' not in row
+    response = client.post(
+        "/agenda/check-in/", {"consultation": str(today_consult.external_id)}, follow=True
+    )
+    assert "msg error" in response.content.decode()
+    today_consult.refresh_from_db()
+    assert today_consult.status == Consultation.Status.CANCELLED
+
+
+def test_a_consult_on_another_day_offers_no_check_in(
+    cast: Cast, consultation: Consultation
+) -> None:
+    day = timezone.localtime(consultation.start).date()  # type: ignore[arg-type]
+    page = logged_in(cast.nurse).get("/agenda/", {"day": day.isoformat()}).content.decode()
+    row = page.split(f'data-consultation="{consultation.external_id}"', 1)[1].split("</tr>")[0]
+    assert 'data-action="check-in"' not in row
+    assert 'data-action="notes"' in row
