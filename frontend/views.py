@@ -26,6 +26,7 @@ from clinics.serializers import PatientSerializer
 from clinics.services import PATIENT_FIELDS, consent_record, patient_register
 from consults.access import consultations_visible_to
 from consults.dashboard.access import can_see_dashboard
+from frontend.fields import parse_day
 from telehealth.errors import AppError
 
 PAGE_SIZE = 50
@@ -138,7 +139,17 @@ def _register_from_page(request: HttpRequest, user: User, form: dict[str, Any]) 
     from clinics.access import require_station_staff
 
     station = require_station_staff(user)
-    body = PatientSerializer(data={k: v for k, v in form.items() if v != ""})
+    data = {k: v for k, v in form.items() if v != ""}
+    if "date_of_birth" in data:
+        born = parse_day(data["date_of_birth"])
+        if born is None:
+            raise AppError(
+                "invalid",
+                _("Some fields are not valid."),
+                fields={"date_of_birth": [_("Enter the date as dd/mm/yyyy, e.g. 05/09/2019.")]},
+            )
+        data["date_of_birth"] = born.isoformat()
+    body = PatientSerializer(data=data)
     if not body.is_valid():
         raise AppError(
             "invalid",

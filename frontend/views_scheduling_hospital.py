@@ -1,6 +1,6 @@
 """Hospital-side scheduling pages: the availability editor and the coordinators' triage."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime, parse_time
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -21,6 +21,7 @@ from consults.scheduling.models import (
     ConsultRequest,
     TimeOff,
 )
+from frontend.fields import require_clock, require_day, require_moment
 from frontend.views_scheduling import nav
 from telehealth.errors import AppError, not_found
 
@@ -66,26 +67,25 @@ def _apply(action: str, post: QueryDict, specialist: User, actor: User) -> None:
         availability.rule_add(
             specialist=specialist,
             weekday=_int(post.get("weekday"), -1),
-            start=parse_time(post.get("start_time", "")) or time(0),
-            end=parse_time(post.get("end_time", "")) or time(0),
+            start=require_clock(post.get("start_time")),
+            end=require_clock(post.get("end_time")),
             slot_minutes=minutes,
             actor=actor,
         )
     elif action == "add_override":
-        day = parse_date(post.get("date", ""))
-        if day is None:
-            raise AppError("invalid", _("Choose a date."))
+        day_off = post.get("day_off") == "1"
         availability.override_add(
             specialist=specialist,
-            day=day,
-            day_off=post.get("day_off") == "1",
-            start=parse_time(post.get("start_time", "")),
-            end=parse_time(post.get("end_time", "")),
+            day=require_day(post.get("date")),
+            day_off=day_off,
+            start=None if day_off else require_clock(post.get("start_time")),
+            end=None if day_off else require_clock(post.get("end_time")),
             slot_minutes=minutes,
             actor=actor,
         )
     elif action == "add_time_off":
-        start, end = _local(post.get("start")), _local(post.get("end"))
+        start = require_moment(post.get("start_date"), post.get("start_time"))
+        end = require_moment(post.get("end_date"), post.get("end_time"))
         availability.time_off_add(
             specialist=specialist,
             start=start,
@@ -102,14 +102,6 @@ def _apply(action: str, post: QueryDict, specialist: User, actor: User) -> None:
         )
     else:
         raise AppError("invalid", _("Unknown action."))
-
-
-def _local(raw: str | None) -> datetime:
-    """A datetime-local field: wall-clock time in the facility's zone."""
-    parsed = parse_datetime(raw or "")
-    if parsed is None:
-        raise AppError("invalid", _("Give a date and time."))
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
 
 
 @login_required
@@ -184,6 +176,14 @@ def triage_page(request: HttpRequest) -> HttpResponse:
     return render(request, "frontend/scheduling/triage.html", {"items": items, "nav": nav(user)})
 
 
+def _slot_moment(raw: str | None) -> datetime:
+    """A suggested slot's hidden ISO 8601 field, with its offset."""
+    parsed = parse_datetime(raw or "")
+    if parsed is None or timezone.is_naive(parsed):
+        raise AppError("invalid", _("This slot link is not valid. Search again."))
+    return parsed
+
+
 def _triage_action(request: HttpRequest, user: User) -> None:
     post = request.POST
     req = triage.request_get_for_user(user, post.get("request", ""))
@@ -197,7 +197,7 @@ def _triage_action(request: HttpRequest, user: User) -> None:
             member = selectors.specialist_by_public_id(parse_uuid(post.get("specialist")))
             if member is None or member.facility_id != req.consultation.hospital_id:
                 raise not_found(_("No such specialist at this hospital."))
-            start, end = _local(post.get("start")), _local(post.get("end"))
+            start, end = _slot_moment(post.get("start")), _slot_moment(post.get("end"))
             triage.consult_request_accept(
                 request=req, specialist=member.user, start=start, end=end, actor=user
             )

@@ -139,7 +139,7 @@ def _followup(content: dict[str, Any], errors: dict[str, list[str]]) -> dict[str
     try:
         when = date.fromisoformat(raw) if isinstance(raw, str) and raw else None
     except ValueError:
-        errors["date"] = [_("Enter a date as YYYY-MM-DD.")]
+        errors["date"] = [_("This is not a real date.")]
     text = _text(content.get("text"), "text", errors)
     if when is None and "date" not in errors:
         errors["date"] = [_("Enter the follow-up date.")]

@@ -28,7 +28,7 @@ def registration(**overrides: str) -> dict[str, Any]:
     born = factories.date(1975, 8, 19)
     return {
         "full_name": "Sầm Văn Tuấn",
-        "date_of_birth": born.isoformat(),
+        "date_of_birth": born.strftime("%d/%m/%Y"),  # as the page asks for it
         "sex": "male",
         "citizen_id": factories.citizen_id_for(born),
         "insurance_number": "GD4040123456789",
@@ -75,6 +75,26 @@ def test_a_bad_registration_shows_field_errors_and_writes_nothing(cast: Cast) ->
     assert "Số thẻ BHYT gồm 15 ký tự" in page
     assert 'value="Sầm Văn Tuấn"' in page  # what the nurse typed is kept
     assert (Patient.objects.count(), Consent.objects.count()) == before
+
+
+def test_the_date_of_birth_is_read_as_day_month_year(cast: Cast) -> None:
+    born = factories.date(1990, 9, 5)
+    form = registration(
+        full_name="Bế Thị Na", date_of_birth="5/9/1990", citizen_id=factories.citizen_id_for(born)
+    )
+    assert logged_in(cast.nurse).post("/patients/", form).status_code == 302
+    assert Patient.objects.get(full_name="Bế Thị Na").date_of_birth == born
+
+
+@pytest.mark.parametrize("typed", ["31/02/2019", "09-05-2019 AM", "2019", "12/31/1975"])
+def test_a_date_of_birth_that_is_no_day_is_a_field_error(cast: Cast, typed: str) -> None:
+    before = Patient.objects.count()
+    response = logged_in(cast.nurse).post("/patients/", registration(date_of_birth=typed))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nhập ngày theo dạng dd/mm/yyyy" in page
+    assert f'value="{typed}"' in page
+    assert Patient.objects.count() == before
 
 
 def test_the_patient_page_records_consent_and_is_audited(cast: Cast) -> None:

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from clinics.models import User
 from consults.models import Consultation
-from consults.scheduling.models import AvailabilityRule, ConsultRequest, SpecialistSchedule
+from consults.scheduling.models import (
+    AvailabilityOverride,
+    AvailabilityRule,
+    ConsultRequest,
+    SpecialistSchedule,
+    TimeOff,
+)
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
@@ -126,6 +132,75 @@ def test_a_specialist_edits_their_weekly_hours(cast: Cast) -> None:
     assert "errorlist" in bad.content.decode() or "msg error" in bad.content.decode()
     client.post("/availability/", {"action": "delete_rule", "id": str(rule.external_id)})
     assert not AvailabilityRule.objects.exists()
+
+
+def test_availability_is_written_on_the_24_hour_clock_and_as_day_month_year(cast: Cast) -> None:
+    client = logged_in(cast.specialist)
+    base = {"specialist": str(cast.specialist.external_id)}
+    client.post(
+        "/availability/",
+        base | {"action": "add_rule", "weekday": "2", "start_time": "13:30", "end_time": "17:00"},
+    )
+    rule = AvailabilityRule.objects.get(specialist=cast.specialist)
+    assert (rule.start_time.hour, rule.start_time.minute, rule.end_time.hour) == (13, 30, 17)
+    client.post(
+        "/availability/",
+        base
+        | {
+            "action": "add_override",
+            "date": "24/12/2030",
+            "start_time": "18:00",
+            "end_time": "20:00",
+        },
+    )
+    override = AvailabilityOverride.objects.get(specialist=cast.specialist)
+    assert override.date == date(2030, 12, 24)
+    client.post(
+        "/availability/",
+        base
+        | {
+            "action": "add_time_off",
+            "start_date": "02/01/2031",
+            "start_time": "00:00",
+            "end_date": "03/01/2031",
+            "end_time": "12:00",
+        },
+    )
+    off = TimeOff.objects.get(specialist=cast.specialist)
+    assert timezone.localtime(off.start).strftime("%d/%m/%Y %H:%M") == "02/01/2031 00:00"
+    assert timezone.localtime(off.end).strftime("%d/%m/%Y %H:%M") == "03/01/2031 12:00"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"action": "add_rule", "weekday": "2", "start_time": "8:00 PM", "end_time": "21:00"},
+        {"action": "add_rule", "weekday": "2", "start_time": "25:00", "end_time": "26:00"},
+        {
+            "action": "add_override",
+            "date": "2030-24-12",
+            "start_time": "18:00",
+            "end_time": "20:00",
+        },
+        {
+            "action": "add_time_off",
+            "start_date": "31/04/2031",
+            "start_time": "00:00",
+            "end_date": "01/05/2031",
+            "end_time": "00:00",
+        },
+    ],
+)
+def test_a_time_or_date_that_cannot_be_read_is_refused_with_the_expected_format(
+    cast: Cast, form: dict[str, str]
+) -> None:
+    client = logged_in(cast.specialist)
+    page = client.post("/availability/", form, follow=True).content.decode()
+    assert "msg error" in page
+    assert "dd/mm/yyyy" in page or "hh:mm" in page
+    assert not AvailabilityRule.objects.exists()
+    assert not AvailabilityOverride.objects.exists()
+    assert not TimeOff.objects.exists()
 
 
 def test_a_coordinator_edits_their_hospitals_specialist_but_not_another(cast: Cast) -> None:

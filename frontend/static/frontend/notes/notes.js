@@ -43,17 +43,30 @@ function readForm(key) {
   for (const input of f.querySelectorAll("[name]")) {
     if (input.name === "icd10") out.icd10 = input.value ? input.value.split(",") : [];
     else if (input.type === "number") out[input.name] = input.value === "" ? null : Number(input.value);
+    else if (input.name === "date") out.date = isoDay(input.value);
     else out[input.name] = input.value;
   }
   if (key === "followup" && !out.date) out.date = null;
   return out;
 }
 
+// The page writes days as dd/mm/yyyy (whatever the browser's locale); the API takes ISO.
+function isoDay(text) {
+  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(text);
+  return m ? `${m[3]}-${m[2].padStart(2, "0")}-${m[1].padStart(2, "0")}` : text.trim();
+}
+
+function shownDay(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso || "");
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : iso ?? "";
+}
+
 function fillForm(key, content) {
   const f = form(key);
   for (const input of f.querySelectorAll("[name]")) {
     const value = content[input.name];
-    input.value = Array.isArray(value) ? value.join(",") : value ?? "";
+    if (input.name === "date") input.value = shownDay(value);
+    else input.value = Array.isArray(value) ? value.join(",") : value ?? "";
   }
   if (key === "assessment") renderChips();
   f.dataset.dirty = "";
