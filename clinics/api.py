@@ -19,6 +19,7 @@ from clinics.idempotency import idempotent
 from clinics.login import login_check
 from clinics.models import AuditEntry, Facility, Membership, Patient, Specialty
 from clinics.serializers import (
+    ConsentPageSerializer,
     ConsentSerializer,
     FacilitySerializer,
     MeSerializer,
@@ -168,7 +169,7 @@ class PatientDetail(APIView):
 
 
 class ConsentList(APIView):
-    @extend_schema(responses=ConsentSerializer(many=True))
+    @extend_schema(responses=ConsentPageSerializer)
     def get(self, request: Request, id: str) -> Response:
         patient = patient_get_for_user(request_user(request), id)
         audit_record(

@@ -130,6 +130,15 @@ class ConsentSerializer(StrictModelSerializer):
         read_only_fields = ["recorded_at"]
 
 
+class ConsentPageSerializer(serializers.Serializer):
+    """A patient's consents in the list envelope every list endpoint uses (one page)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ConsentSerializer(many=True)
+
+
 class TokenRequestSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=200, trim_whitespace=False)

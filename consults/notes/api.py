@@ -90,7 +90,7 @@ class ChatView(APIView):
         messages = selectors.chat_messages(consultation)
         return Response({"results": [events.chat_payload(m) for m in messages]})
 
-    @extend_schema(request=serializers.ChatWriteSerializer, responses=dict)
+    @extend_schema(request=serializers.ChatWriteSerializer, responses={200: dict, 201: dict})
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
@@ -121,7 +121,7 @@ class AttachmentListView(APIView):
             )
         return Response({"results": [events.attachment_payload(a) for a in items]})
 
-    @extend_schema(request=serializers.AttachmentUploadSerializer, responses=dict)
+    @extend_schema(request=serializers.AttachmentUploadSerializer, responses={201: dict})
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
@@ -148,7 +148,11 @@ class AttachmentDownloadView(APIView):
 
     @extend_schema(
         operation_id="notes_attachment_download",
-        responses={(200, "application/octet-stream"): bytes},
+        responses={
+            (200, "image/jpeg"): bytes,
+            (200, "image/png"): bytes,
+            (200, "application/pdf"): bytes,
+        },
     )
     def get(self, request: Request, id: str, attachment_id: str) -> HttpResponse:
         return self.download(request, id, attachment_id)
@@ -200,7 +204,10 @@ class ReportView(APIView):
 
 
 class ReportSignView(APIView):
-    @extend_schema(request=None, responses=serializers.ReportSerializer)
+    @extend_schema(
+        request=None,
+        responses={201: serializers.ReportSerializer},
+    )
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
@@ -234,7 +241,10 @@ class ReportPdfView(APIView):
 
 
 class AddendumView(APIView):
-    @extend_schema(request=serializers.AddendumWriteSerializer, responses=dict)
+    @extend_schema(
+        request=serializers.AddendumWriteSerializer,
+        responses={201: serializers.AddendumSerializer},
+    )
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
@@ -258,7 +268,7 @@ class AddendumView(APIView):
 class AsyncSubmitView(APIView):
     """Store-and-forward: the station hands the filled notes to the specialist."""
 
-    @extend_schema(request=None, responses=dict)
+    @extend_schema(request=None, responses={201: dict})
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import Argon2PasswordHasher
 from django.core.management import call_command
 from django.test import Client
 
@@ -48,3 +49,21 @@ def test_pages_allow_only_this_origin() -> None:
     assert "frame-ancestors 'none'" in csp
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_new_passwords_are_hashed_with_argon2() -> None:
+    # conftest swaps in a fast hasher for the suite; the configured setting is what deploys.
+    from telehealth import settings as configured
+
+    assert configured.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    hasher = Argon2PasswordHasher()  # argon2-cffi is installed, not just named
+    assert hasher.encode("telehealth-demo", hasher.salt()).startswith("argon2$")
+
+
+@pytest.mark.django_db
+def test_logout_ends_the_session_for_the_browser(cast) -> None:
+    client = Client()
+    client.force_login(cast.nurse)
+    assert client.get("/patients/").status_code == 200
+    client.post("/logout/")
+    assert client.get("/patients/").status_code == 302
