@@ -16,6 +16,7 @@ from django.test import Client
 from clinics.models import User
 from consults.models import Consultation
 from telehealth.asgi import application
+from tests import factories
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,21 @@ def notes_storage(settings: Any, tmp_path: Path) -> Path:
         },
     }
     return location
+
+
+@pytest.fixture
+def async_consult(cast: Any) -> Consultation:
+    """A store-and-forward consult; both sides have an e-mail address to be notified at."""
+    cast.specialist.email = "specialist@example.org"
+    cast.specialist.save()
+    cast.nurse.email = "nurse@example.org"
+    cast.nurse.save()
+    return factories.make_consultation(
+        patient=cast.patient,
+        specialist=cast.specialist,
+        hospital=cast.hospital,
+        mode=Consultation.Mode.ASYNC,
+    )
 
 
 def section_url(consultation: Consultation, section: str) -> str:
