@@ -2,6 +2,7 @@
 real ASGI stack (origin check, session auth, URL router)."""
 
 import json
+import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ from django.test import Client
 
 from clinics.models import User
 from consults.models import Consultation
+from consults.notes.pdf import font_path
 from telehealth.asgi import application
 from tests import factories
 
@@ -45,6 +47,16 @@ def async_consult(cast: Any) -> Consultation:
         hospital=cast.hospital,
         mode=Consultation.Mode.ASYNC,
     )
+
+
+def require_font() -> None:
+    """The report PDF needs a Vietnamese-capable font (docs/notes.md)."""
+    if font_path().is_file():
+        return
+    message = f"the PDF font {font_path()} is missing: apt-get install fonts-dejavu-core"
+    if os.environ.get("TELEHEALTH_REQUIRE_SERVICES"):
+        pytest.fail(message)  # CI (.ci/run) installs it: a missing font there is a failure
+    pytest.skip(message)
 
 
 def section_url(consultation: Consultation, section: str) -> str:

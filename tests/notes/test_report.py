@@ -1,7 +1,6 @@
 """Sign-off: an immutable report, addenda, the PDF, and store-and-forward consults."""
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,7 @@ from django.core import mail
 from pypdf import PdfReader
 
 from consults.notes.models import Report
-from consults.notes.pdf import font_path
-from tests.notes.conftest import edit, notes_url, section_url
+from tests.notes.conftest import edit, notes_url, require_font, section_url
 
 pytestmark = pytest.mark.django_db
 
@@ -104,15 +102,6 @@ def test_signing_needs_an_assessment(cast: Any, api: Any, consultation: Any) -> 
     r = sign(api, cast.specialist, consultation)
     assert r.status_code == 400
     assert r.json()["code"] == "assessment_missing"
-
-
-def require_font() -> None:
-    if font_path().is_file():
-        return
-    message = f"the PDF font {font_path()} is missing: apt-get install fonts-dejavu-core"
-    if os.environ.get("TELEHEALTH_REQUIRE_SERVICES"):
-        pytest.fail(message)  # CI (.ci/run) installs it: a missing font there is a failure
-    pytest.skip(message)
 
 
 def test_the_pdf_report_names_the_patient_and_the_signed_assessment(
