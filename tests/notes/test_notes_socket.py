@@ -185,3 +185,37 @@ async def test_it_stops_a_participant_removed_mid_call(
     await nurse.send(save_frame("x"))
     closed = await nurse.c.receive_output(timeout=3)
     assert closed == {"type": "websocket.close", "code": 4404}
+
+
+async def test_a_note_save_after_sign_off_is_refused_with_report_signed_and_writes_nothing(
+    cast: Any, api: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    await specialist.send(save_frame("Rung nhĩ", edit_id="a1", section="assessment"))
+    await specialist.expect("note.saved")
+    signing = await sync_to_async(api(cast.specialist).post)(
+        f"/api/v1/consultations/{consultation.external_id}/notes/report/sign/"
+    )
+    assert signing.status_code == 201
+    await nurse.expect("report.signed")
+
+    await nurse.send(save_frame("Thêm sau khi ký", edit_id="late-1", section="plan"))
+    refused = await nurse.expect("error")
+    assert refused["code"] == "report_signed"
+    assert refused["client_edit_id"] == "late-1"
+    await specialist.send(save_frame("Rung nhĩ", edit_id="a1", section="assessment"))
+    # Applied before sign-off: its resend (the ack was lost) still answers as applied.
+    assert (await specialist.expect("note.saved"))["replayed"] is True
+
+    written = await sync_to_async(
+        lambda: (
+            NoteRevision.objects.filter(client_edit_id="late-1").exists(),
+            AuditEntry.objects.filter(actor=cast.nurse, action="update").exists(),
+        )
+    )()
+    assert written == (False, False)
+    await nurse.send({"type": "notes.sync"})
+    state = await nurse.expect("notes.state")
+    assert state["signed"] is True
+    assert {s["section"]: s["revision"] for s in state["sections"]}["plan"] == 0
