@@ -1,8 +1,10 @@
-"""A minimal consult socket for the notes, at /ws/consultations/<id>/notes/, until the
-room consumer (/ws/consultations/<id>/) dispatches frames.HANDLERS itself.
+"""The notes socket, /ws/consultations/<id>/notes/: live notes and chat of one consult.
 
-Close codes: 4401 not logged in, 4403 not a participant, 4404 no such consult (or not
-visible), 4429 too many messages. Authorization runs on connect and on every message.
+A socket of its own beside the room's (docs/decisions.md says why). Its refusals match the
+room's (docs/signaling.md): 4401 not logged in, 4403 not on this consult (also when access
+is lost mid-session), 4404 no consult has this id, 4429 too many messages; each close is
+preceded by an `error` frame naming the reason. Authorization runs on connect and on every
+message.
 """
 
 import json
@@ -15,10 +17,17 @@ from django.utils.translation import gettext as _
 
 from clinics.audit import Via
 from clinics.models import User
-from consults.access import can_join_consultation, consultation_get_for_user
+from consults.access import can_join_consultation
 from consults.models import Consultation
 from consults.notes import events, frames
-from telehealth.errors import AppError
+from consults.room.access import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_FOUND,
+    CLOSE_RATE_LIMITED,
+    CLOSE_UNAUTHENTICATED,
+    RoomDenied,
+    consultation_by_id,
+)
 
 MAX_FRAME_BYTES = 64 * 1024
 RATE_PER_SECOND = 40
@@ -27,24 +36,22 @@ RATE_PER_SECOND = 40
 class NotesConsumer(JsonWebsocketConsumer):
     session: frames.Session | None = None
 
-    def _authorize(self) -> int | None:
-        """On connect: the consult must be visible and the user on it. Close code, or None."""
+    def _authorize(self) -> frames.Session:
+        """On connect: the consult must exist and the user be on it, the same rule and the
+        same codes as the room (an outsider's 4403 confirms only an id they were given)."""
         user = self.scope.get("user")
         if not isinstance(user, User) or not user.is_authenticated:
-            return 4401
-        try:
-            consultation = consultation_get_for_user(user, self.scope["url_route"]["kwargs"]["id"])
-        except AppError:
-            return 4404
+            raise RoomDenied(CLOSE_UNAUTHENTICATED, "not_authenticated")
+        consultation = consultation_by_id(self.scope["url_route"]["kwargs"]["id"])
         if not can_join_consultation(user, consultation):
-            return 4403
-        self.session = frames.Session(user, consultation, Via.ws(self.scope))
-        return None
+            raise RoomDenied(CLOSE_FORBIDDEN, "not_a_participant")
+        return frames.Session(user, consultation, Via.ws(self.scope))
 
-    def _still_allowed(self, session: frames.Session) -> bool:
+    def _recheck(self, session: frames.Session) -> None:
         """Before every message: still a participant? The consult's parties are re-read
         (a specialist may be reassigned mid-call); membership is checked by the same
-        predicate as on connect. Participants are a subset of those who may see it."""
+        predicate as on connect. One query per frame is affordable here: note frames are
+        a person's saves, not the room's signaling relay."""
         consultation = session.consultation
         parties = (
             Consultation.objects.filter(pk=consultation.pk)
@@ -52,16 +59,23 @@ class NotesConsumer(JsonWebsocketConsumer):
             .first()
         )
         if parties is None:
-            return False
+            raise RoomDenied(CLOSE_NOT_FOUND, "not_found")
         consultation.station_id = parties["station_id"]
         consultation.specialist_id = parties["specialist_id"]
-        return can_join_consultation(session.user, consultation)
+        if not can_join_consultation(session.user, consultation):
+            raise RoomDenied(CLOSE_FORBIDDEN, "access_revoked")
+
+    def _deny(self, denied: RoomDenied) -> None:
+        self.session = None
+        self.send_json(events.error_frame(denied.code, denied.code))
+        self.close(code=denied.close_code)
 
     def connect(self) -> None:
         self.accept()
-        code = self._authorize()
-        if code is not None or self.session is None:
-            self.close(code=code)
+        try:
+            self.session = self._authorize()
+        except RoomDenied as denied:
+            self._deny(denied)
             return
         self.group = events.notes_group(self.session.consultation)
         async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
@@ -69,18 +83,22 @@ class NotesConsumer(JsonWebsocketConsumer):
         self.send_json(frames.notes_sync(self.session, {}))
 
     def disconnect(self, code: int) -> None:
-        if self.session is not None and hasattr(self, "group"):
+        if hasattr(self, "group"):
             async_to_sync(self.channel_layer.group_discard)(self.group, self.channel_name)
 
     def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.session is None:
+            return  # refused already: a frame racing the close is dropped
         if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
             self.send_json(events.error_frame("frame_too_large", _("Message too large.")))
             return
         if self._over_rate():
-            self.close(code=4429)
+            self.close(code=CLOSE_RATE_LIMITED)
             return
-        if self.session is None or not self._still_allowed(self.session):
-            self.close(code=4404)
+        try:
+            self._recheck(self.session)
+        except RoomDenied as denied:
+            self._deny(denied)
             return
         try:
             frame = json.loads(text_data)
@@ -101,4 +119,5 @@ class NotesConsumer(JsonWebsocketConsumer):
         return count + 1 > RATE_PER_SECOND
 
     def notes_event(self, event: dict[str, Any]) -> None:
-        self.send_json(event["payload"])
+        if self.session is not None:  # not to a connection refused mid-session
+            self.send_json(event["payload"])

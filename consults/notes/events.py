@@ -1,4 +1,5 @@
-"""Every frame the notes send over the consult socket is built here, in one place.
+"""Every frame the notes send is built here, in one place: over the notes socket, and the
+store-and-forward events on a user's /ws/notifications/ feed (shaped like the feed's own).
 
 Sent on commit, so a participant never sees a write that was rolled back.
 """
@@ -11,8 +12,16 @@ from django.db import transaction
 
 from clinics.models import User
 from consults.models import Consultation
-from consults.notes.models import Attachment, ChatMessage, NoteRevision, NoteSection, Report
+from consults.notes.models import (
+    AsyncCase,
+    Attachment,
+    ChatMessage,
+    NoteRevision,
+    NoteSection,
+    Report,
+)
 from consults.notes.selectors import note_sections
+from consults.room.events import consultation_feed_payload
 
 PRESENCE_TTL_SECONDS = 8
 
@@ -92,6 +101,25 @@ def report_signed(report: Report) -> dict[str, Any]:
         "type": "report.signed",
         "report_id": str(report.external_id),
         "signed_by": person(report.signed_by),
+        "signed_at": report.signed_at.isoformat(),
+    }
+
+
+def feed_case_submitted(case: AsyncCase) -> dict[str, Any]:
+    """For the specialist's /ws/notifications/ feed: a store-and-forward case to answer."""
+    return {
+        "type": "case_submitted",
+        "consultation": consultation_feed_payload(case.consultation),
+        "due_at": case.due_at.isoformat(),
+    }
+
+
+def feed_report_signed(report: Report) -> dict[str, Any]:
+    """For the station staff's /ws/notifications/ feed: the specialist signed the report."""
+    return {
+        "type": "report_signed",
+        "consultation": consultation_feed_payload(report.consultation),
+        "report_id": str(report.external_id),
         "signed_at": report.signed_at.isoformat(),
     }
 

@@ -1,34 +1,33 @@
-"""Telling people something happened: an e-mail (when they have an address) and a frame on
-their personal live feed group (`/ws/notifications/`, see docs/notes.md). Sent on commit."""
+"""Telling people something happened: an e-mail (when they have an address) and an event on
+their live feed, /ws/notifications/ (docs/signaling.md). Sent on commit.
+
+The feed's group names and message type belong to consults.room.events (`user_notify`), the
+one place the notifications socket takes them from: a second naming scheme here once sent
+every store-and-forward event to a group nobody listened on.
+"""
 
 from collections.abc import Iterable
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.mail import send_mail
 from django.db import transaction
 
 from clinics.models import User
+from consults.room.events import user_notify
 
 
-def user_group(user: User) -> str:
-    return f"user-{user.external_id.hex}"
-
-
-def _send(users: list[User], subject: str, body: str, payload: dict[str, Any]) -> None:
-    layer = get_channel_layer()
+def _send(users: list[User], subject: str, body: str, event: dict[str, Any]) -> None:
     for user in users:
         if user.email:
             send_mail(subject, body, None, [user.email], fail_silently=True)
-        if layer is not None:
-            async_to_sync(layer.group_send)(
-                user_group(user), {"type": "notify", "payload": payload}
-            )
+        user_notify(user.external_id, event)
 
 
 def notify_on_commit(
-    users: Iterable[User], *, subject: str, body: str, payload: dict[str, Any]
+    users: Iterable[User], *, subject: str, body: str, event: dict[str, Any]
 ) -> None:
+    """`event` is a feed event from consults.notes.events (`{"type", "consultation", …}`).
+    Robust: the write has committed, so a channel layer that is down must not turn it into
+    an error the client would retry."""
     recipients = list({u.pk: u for u in users}.values())
-    transaction.on_commit(lambda: _send(recipients, subject, body, payload))
+    transaction.on_commit(lambda: _send(recipients, subject, body, event), robust=True)

@@ -150,7 +150,7 @@ def report_sign(*, consultation: Consultation, actor: User, via: Via) -> Report:
             subject=_("Consult report signed"),
             body=_("The specialist signed the report for %(patient)s.")
             % {"patient": locked.patient.full_name},
-            payload={"type": "report.signed", "consultation": str(locked.external_id)},
+            event=events.feed_report_signed(report),
         )
     return report
 
@@ -230,6 +230,6 @@ def async_submit(*, consultation: Consultation, actor: User, via: Via) -> AsyncC
                 "patient": locked.patient.full_name,
                 "due": timezone.localtime(case.due_at).strftime("%d/%m/%Y %H:%M"),
             },
-            payload={"type": "async.submitted", "consultation": str(locked.external_id)},
+            event=events.feed_case_submitted(case),
         )
     return case

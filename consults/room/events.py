@@ -50,6 +50,11 @@ def room_kick(consultation_id: Any, member: str) -> None:
     _group_send(room_group(consultation_id), {"type": "room.kick", "member": member})
 
 
+def user_notify(user_external_id: Any, event: dict[str, Any]) -> None:
+    """Send an event to one user's live feed, /ws/notifications/ (from a service, on commit)."""
+    _group_send(user_group(user_external_id), {"type": "notify.event", "event": event})
+
+
 def room_status_changed(consult: Consultation) -> None:
     """Tell the room and the specialist's feed that the consult moved."""
     room_broadcast(
@@ -57,13 +62,7 @@ def room_status_changed(consult: Consultation) -> None:
     )
     if consult.specialist is not None:
         kind = "consult_waiting" if consult.status == Consultation.Status.CHECKED_IN else None
-        _group_send(
-            user_group(consult.specialist.external_id),
-            {
-                "type": "notify.event",
-                "event": {
-                    "type": kind or "consult_status",
-                    "consultation": consultation_feed_payload(consult),
-                },
-            },
+        user_notify(
+            consult.specialist.external_id,
+            {"type": kind or "consult_status", "consultation": consultation_feed_payload(consult)},
         )

@@ -1,5 +1,6 @@
 """Notes over the consult socket: live propagation, presence, offline resend, access, audit."""
 
+import uuid
 from typing import Any
 
 import pytest
@@ -30,8 +31,8 @@ async def test_it_sends_the_current_notes_on_connect(
     accepted, code, sock = await ws(cast.nurse, consultation)
     assert accepted
     assert code is None
-    assert sock.first["type"] == "notes.state"  # type: ignore[attr-defined]
-    assert [s["section"] for s in sock.first["sections"]] == [  # type: ignore[attr-defined]
+    assert sock.first["type"] == "notes.state"
+    assert [s["section"] for s in sock.first["sections"]] == [
         "history",
         "vitals",
         "assessment",
@@ -149,17 +150,34 @@ async def test_socket_reads_and_writes_leave_ws_audit_entries(
 
 
 @pytest.mark.parametrize(
-    ("who", "code"),
-    [(None, 4401), ("outsider_nurse", 4404), ("other_specialist", 4404), ("coordinator", 4403)],
+    ("who", "code", "reason"),
+    [
+        (None, 4401, "not_authenticated"),
+        ("outsider_nurse", 4403, "not_a_participant"),
+        ("other_specialist", 4403, "not_a_participant"),
+        ("other_coordinator", 4403, "not_a_participant"),
+        ("coordinator", 4403, "not_a_participant"),  # sees the consult, is not on it
+    ],
 )
-async def test_it_closes_the_socket_for_those_not_on_the_consult(
-    cast: Any, consultation: Any, ws: Connect, who: str | None, code: int
+async def test_it_closes_the_socket_for_those_not_on_the_consult_as_the_room_does(
+    cast: Any, consultation: Any, ws: Connect, who: str | None, code: int, reason: str
 ) -> None:
     user = getattr(cast, who) if who else None
-    accepted, close_code, _ = await ws(user, consultation)
+    accepted, close_code, sock = await ws(user, consultation)
     assert accepted
     assert close_code == code
+    assert sock.first == {"type": "error", "code": reason, "message": reason}
     assert not await sync_to_async(AuditEntry.objects.filter(channel="ws").exists)()
+
+
+@pytest.mark.parametrize("consult_id", [str(uuid.uuid4()), "not-a-uuid"])
+async def test_it_closes_4404_when_no_consult_has_the_id(
+    cast: Any, ws: Connect, consult_id: str
+) -> None:
+    accepted, close_code, sock = await ws(cast.nurse, consult_id)
+    assert accepted
+    assert close_code == 4404
+    assert sock.first["code"] == "not_found"
 
 
 async def test_it_refuses_a_socket_from_a_foreign_origin(cast: Any, consultation: Any) -> None:
@@ -182,6 +200,44 @@ async def test_it_stops_a_participant_removed_mid_call(
 ) -> None:
     _, _, nurse = await ws(cast.nurse, consultation)
     await sync_to_async(cast.nurse.memberships.update)(is_active=False)
-    await nurse.send(save_frame("x"))
+    await nurse.send(save_frame("x", edit_id="after-removal"))
+    assert (await nurse.expect("error"))["code"] == "access_revoked"
     closed = await nurse.c.receive_output(timeout=3)
-    assert closed == {"type": "websocket.close", "code": 4404}
+    assert closed == {"type": "websocket.close", "code": 4403}  # as the room's re-check
+    assert not await sync_to_async(
+        NoteRevision.objects.filter(client_edit_id="after-removal").exists
+    )()
+
+
+async def test_a_note_save_after_sign_off_is_refused_with_report_signed_and_writes_nothing(
+    cast: Any, api: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    await specialist.send(save_frame("Rung nhĩ", edit_id="a1", section="assessment"))
+    await specialist.expect("note.saved")
+    signing = await sync_to_async(api(cast.specialist).post)(
+        f"/api/v1/consultations/{consultation.external_id}/notes/report/sign/"
+    )
+    assert signing.status_code == 201
+    await nurse.expect("report.signed")
+
+    await nurse.send(save_frame("Thêm sau khi ký", edit_id="late-1", section="plan"))
+    refused = await nurse.expect("error")
+    assert refused["code"] == "report_signed"
+    assert refused["client_edit_id"] == "late-1"
+    await specialist.send(save_frame("Rung nhĩ", edit_id="a1", section="assessment"))
+    # Applied before sign-off: its resend (the ack was lost) still answers as applied.
+    assert (await specialist.expect("note.saved"))["replayed"] is True
+
+    written = await sync_to_async(
+        lambda: (
+            NoteRevision.objects.filter(client_edit_id="late-1").exists(),
+            AuditEntry.objects.filter(actor=cast.nurse, action="update").exists(),
+        )
+    )()
+    assert written == (False, False)
+    await nurse.send({"type": "notes.sync"})
+    state = await nurse.expect("notes.state")
+    assert state["signed"] is True
+    assert {s["section"]: s["revision"] for s in state["sections"]}["plan"] == 0

@@ -1,7 +1,6 @@
 """Sign-off: an immutable report, addenda, the PDF, and store-and-forward consults."""
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -10,11 +9,8 @@ from django.contrib.staticfiles import finders
 from django.core import mail
 from pypdf import PdfReader
 
-from consults.models import Consultation
 from consults.notes.models import Report
-from consults.notes.pdf import font_path
-from tests import factories
-from tests.notes.conftest import edit, notes_url, section_url
+from tests.notes.conftest import edit, notes_url, require_font, section_url
 
 pytestmark = pytest.mark.django_db
 
@@ -108,15 +104,6 @@ def test_signing_needs_an_assessment(cast: Any, api: Any, consultation: Any) -> 
     assert r.json()["code"] == "assessment_missing"
 
 
-def require_font() -> None:
-    if font_path().is_file():
-        return
-    message = f"the PDF font {font_path()} is missing: apt-get install fonts-dejavu-core"
-    if os.environ.get("TELEHEALTH_REQUIRE_SERVICES"):
-        pytest.fail(message)  # CI (.ci/run) installs it: a missing font there is a failure
-    pytest.skip(message)
-
-
 def test_the_pdf_report_names_the_patient_and_the_signed_assessment(
     cast: Any, api: Any, consultation: Any
 ) -> None:
@@ -134,20 +121,6 @@ def test_the_pdf_report_names_the_patient_and_the_signed_assessment(
 
 def test_there_is_no_pdf_before_sign_off(cast: Any, api: Any, consultation: Any) -> None:
     assert api(cast.nurse).get(notes_url(consultation, "report/pdf/")).status_code == 404
-
-
-@pytest.fixture
-def async_consult(cast: Any) -> Consultation:
-    cast.specialist.email = "specialist@example.org"
-    cast.specialist.save()
-    cast.nurse.email = "nurse@example.org"
-    cast.nurse.save()
-    return factories.make_consultation(
-        patient=cast.patient,
-        specialist=cast.specialist,
-        hospital=cast.hospital,
-        mode=Consultation.Mode.ASYNC,
-    )
 
 
 def test_a_store_and_forward_case_goes_from_station_to_signed_report(

@@ -1,6 +1,7 @@
 """Every WebSocket route × every role → what the socket does.
 
-The room answers an outsider 4403, not 4404: docs/signaling.md "Authorization" says why.
+The room and the notes socket answer an outsider 4403, not 4404: docs/signaling.md
+"Authorization" says why.
 
 Routes come from the router, so a new socket without a row fails `test_every_socket_has_a_row`.
 Outcomes: a frame type (the first frame the server sends, e.g. "welcome"), "open" (accepted,
@@ -52,15 +53,15 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "close:4401",
     ),
     "/ws/precall/": ("open", "open", "open", "open", "open", "open", "close:4401", "close:4401"),
-    "/ws/consultations/{id}/notes/": (
+    "/ws/consultations/{id}/notes/": (  # the room's codes (docs/decisions.md)
         "notes.state",
-        "close:4404",
+        "error:not_a_participant close:4403",
         "notes.state",
-        "close:4404",
-        "close:4403",
-        "close:4404",
-        "close:4401",
-        "close:4401",
+        "error:not_a_participant close:4403",
+        "error:not_a_participant close:4403",
+        "error:not_a_participant close:4403",
+        "error:not_authenticated close:4401",
+        "error:not_authenticated close:4401",
     ),
 }
 
