@@ -29,6 +29,7 @@ from clinics.selectors import patient_list, specialty_list
 from consults.access import consultations_visible_to
 from consults.models import Consultation
 from consults.scheduling import selectors, services, triage
+from frontend.views_waitlist import waitlist_context
 from telehealth.errors import AppError, not_found
 
 SLOTS_SHOWN = 12
@@ -210,6 +211,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "next": day + timedelta(days=span),
             "is_station": bool(station_ids_of(user)),
             "nav": nav(user),
+            **waitlist_context(request, user),
         },
     )
 
