@@ -29,7 +29,7 @@ ORIGIN = b"http://127.0.0.1"
 ROOM = "/ws/consultations/{consultation_id}/"
 
 # Order of roles: station, other_station, specialist, other_specialist,
-# coordinator, other_coordinator, guest, anonymous.
+# coordinator, other_coordinator, manager (an admin membership), guest, anonymous.
 SOCKETS: dict[str, tuple[str, ...]] = {
     "/ws/consultations/{consultation_id}/": (
         "welcome",
@@ -38,6 +38,7 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",
+        "error:not_a_participant close:4403",  # an administrator is not in the call
         "welcome",
         "error:not_authenticated close:4401",
     ),
@@ -48,10 +49,21 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "snapshot",
         "snapshot",
         "snapshot",
+        "snapshot",
         "close:4401",
         "close:4401",
     ),
-    "/ws/precall/": ("open", "open", "open", "open", "open", "open", "close:4401", "close:4401"),
+    "/ws/precall/": (
+        "open",
+        "open",
+        "open",
+        "open",
+        "open",
+        "open",
+        "open",
+        "close:4401",
+        "close:4401",
+    ),
     "/ws/consultations/{id}/notes/": (
         "notes.state",
         "close:4404",
@@ -59,6 +71,7 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "close:4404",
         "close:4403",
         "close:4404",
+        "close:4403",  # like the coordinator: an administrator reads the notes over the API
         "close:4401",
         "close:4401",
     ),
