@@ -34,6 +34,16 @@ def consent_list(patient: Patient) -> QuerySet[Consent]:
     return patient.consents.select_related("recorded_by").order_by("-recorded_at", "-id")
 
 
+def station_staff(station_id: int) -> QuerySet[User]:
+    """The active staff of one commune station."""
+    return User.objects.filter(
+        is_active=True,
+        memberships__facility_id=station_id,
+        memberships__role=Membership.Role.STATION_STAFF,
+        memberships__is_active=True,
+    ).distinct()
+
+
 def facility_list() -> QuerySet[Facility]:
     return Facility.objects.all().order_by("name")
 

@@ -7,6 +7,7 @@ from frontend import (
     views_room,
     views_scheduling,
     views_scheduling_hospital,
+    views_waitlist,
 )
 
 app_name = "frontend"
@@ -23,6 +24,7 @@ urlpatterns = [
     path("agenda/check-in/", views_scheduling.check_in, name="check-in"),
     path("requests/file/", views_scheduling.request_file, name="request-file"),
     path("requests/answer/", views_scheduling.request_answer, name="request-answer"),
+    path("agenda/waitlist/take/", views_waitlist.waitlist_take_page, name="waitlist-take"),
     path("availability/", views_scheduling_hospital.availability_page, name="availability"),
     path("triage/", views_scheduling_hospital.triage_page, name="triage"),
     path("room/precall/", views_room.precall, name="room-precall"),

@@ -35,6 +35,7 @@ from consults.access import (
 from consults.models import Consultation
 from consults.room.access import JOINABLE
 from consults.scheduling import selectors, services, triage
+from frontend.views_waitlist import waitlist_context
 from telehealth.errors import AppError, not_found
 
 SLOTS_SHOWN = 12
@@ -218,6 +219,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "next": day + timedelta(days=span),
             "is_station": bool(station_ids_of(user)),
             "nav": nav(user),
+            **waitlist_context(request, user),
         },
     )
 

@@ -3,6 +3,8 @@
 Sync helpers here are for services (call them on commit); consumers use the layer directly.
 """
 
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -31,6 +33,15 @@ def consultation_feed_payload(consult: Consultation) -> dict[str, Any]:
         "patient": consult.patient.full_name,
         "station": consult.station.name,
         "start": consult.start.isoformat() if consult.start else None,
+    }
+
+
+def waitlist_offer_event(consult: Consultation, start: datetime, end: datetime) -> dict[str, Any]:
+    """An earlier slot is free for a consult on the waitlist: its station may take it."""
+    return {
+        "type": "waitlist_offer",
+        "consultation": consultation_feed_payload(consult),
+        "offer": {"start": start.isoformat(), "end": end.isoformat()},
     }
 
 
@@ -66,3 +77,9 @@ def room_status_changed(consult: Consultation) -> None:
             consult.specialist.external_id,
             {"type": kind or "consult_status", "consultation": consultation_feed_payload(consult)},
         )
+
+
+def notify_users(user_external_ids: Iterable[Any], event: dict[str, Any]) -> None:
+    """Send one event to each user's live feed, /ws/notifications/ (from a service, on commit)."""
+    for user_id in user_external_ids:
+        _group_send(user_group(user_id), {"type": "notify.event", "event": event})

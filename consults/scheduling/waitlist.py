@@ -3,10 +3,15 @@
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinics.access import station_ids_of
 from clinics.models import User
+from clinics.selectors import station_staff
 from consults.models import Consultation
+from consults.room.events import notify_users, waitlist_offer_event
 from consults.scheduling.models import WaitlistEntry
 from telehealth.errors import AppError
 
@@ -26,12 +31,18 @@ def waitlist_join(*, consultation: Consultation, actor: User) -> WaitlistEntry:
     return entry
 
 
-def waitlist_offer_freed_slot(*, specialist_id: int, start: datetime, length: timedelta) -> None:
-    """Offer a freed slot to the longest-waiting consult of that specialist booked later."""
+def waitlist_offer_freed_slot(
+    *, specialist_id: int, start: datetime, length: timedelta
+) -> WaitlistEntry | None:
+    """Offer a freed slot to the longest-waiting consult of that specialist booked later,
+    and tell its station's staff on their live feed (on commit). A slot that has already
+    begun is not offered: nobody could take it."""
+    if start <= timezone.now():
+        return None
     with transaction.atomic():
         entry = (
             WaitlistEntry.objects.select_for_update(of=("self",))
-            .select_related("consultation")
+            .select_related("consultation__patient", "consultation__station")
             .filter(
                 state=WaitlistEntry.State.WAITING,
                 consultation__specialist_id=specialist_id,
@@ -42,10 +53,32 @@ def waitlist_offer_freed_slot(*, specialist_id: int, start: datetime, length: ti
             .first()
         )
         if entry is None:
-            return
+            return None
         entry.state = WaitlistEntry.State.OFFERED
         entry.offered_start, entry.offered_end = start, start + length
         entry.save(update_fields=["state", "offered_start", "offered_end", "updated_at"])
+        event = waitlist_offer_event(entry.consultation, start, start + length)
+        staff = list(
+            station_staff(entry.consultation.station_id).values_list("external_id", flat=True)
+        )
+        transaction.on_commit(lambda: notify_users(staff, event))
+    return entry
+
+
+def waitlist_offers_for(user: User) -> QuerySet[WaitlistEntry]:
+    """Offers the user's stations can still take: booked consults, the slot still ahead."""
+    return (
+        WaitlistEntry.objects.filter(
+            state=WaitlistEntry.State.OFFERED,
+            offered_start__gt=timezone.now(),
+            consultation__status=Consultation.Status.BOOKED,
+            consultation__station_id__in=station_ids_of(user),
+        )
+        .select_related(
+            "consultation__patient", "consultation__specialist", "consultation__hospital"
+        )
+        .order_by("offered_start", "id")
+    )
 
 
 def waitlist_take(*, entry: WaitlistEntry, actor: User) -> Consultation:

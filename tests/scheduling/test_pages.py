@@ -1,4 +1,5 @@
-"""Scheduling pages: book (station), agenda (all), availability (specialist), triage."""
+"""Scheduling pages: book (station), agenda (all), availability (specialist), triage, and
+consult requests (filed and answered by the station)."""
 
 from datetime import date, timedelta
 from urllib.parse import urlencode
@@ -8,6 +9,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from clinics.audit import Via
 from clinics.models import User
 from consults.models import Consultation
 from consults.scheduling.models import (
@@ -17,6 +19,7 @@ from consults.scheduling.models import (
     SpecialistSchedule,
     TimeOff,
 )
+from consults.scheduling.triage import consult_request_ask_info, consult_request_file
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
@@ -214,10 +217,6 @@ def test_a_coordinator_edits_their_hospitals_specialist_but_not_another(cast: Ca
 def test_the_triage_page_accepts_a_request(
     cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:
-    from clinics.audit import Via
-    from consults.scheduling.triage import consult_request_file
-    from tests import factories
-
     req = consult_request_file(
         patient=cast.patient,
         specialty=factories.make_specialty(),
@@ -348,3 +347,124 @@ def test_a_consult_on_another_day_offers_no_check_in(
     row = page.split(f'data-consultation="{consultation.external_id}"', 1)[1].split("</tr>")[0]
     assert 'data-action="check-in"' not in row
     assert 'data-action="notes"' in row
+
+
+# --- consult requests from the agenda: file one, answer the coordinator's question -------
+
+
+def request_form(cast: Cast, **changes: str) -> dict[str, str]:
+    return {
+        "patient": str(cast.patient.external_id),
+        "hospital": str(cast.hospital.external_id),
+        "specialty": "cardiology",
+        "reason": "Khó thở khi gắng sức, phù chân",
+        "urgency": "urgent",
+        "notes": "Đã làm điện tim tại trạm.",
+    } | changes
+
+
+def test_the_station_files_a_request_from_the_page(cast: Cast) -> None:
+    factories.make_specialty("cardiology")
+    response = logged_in(cast.nurse).post("/requests/file/", request_form(cast), follow=True)
+    assert response.redirect_chain == [("/agenda/", 302)]
+    req = ConsultRequest.objects.select_related("consultation").get()
+    consult = req.consultation
+    assert (req.state, req.notes) == ("waiting", "Đã làm điện tim tại trạm.")
+    assert (consult.status, consult.urgency, consult.hospital) == (
+        "requested",
+        "urgent",
+        cast.hospital,
+    )
+    assert (consult.patient, consult.created_by) == (cast.patient, cast.nurse)
+    page = response.content.decode()
+    assert "Bệnh viện Bạch Mai" in page  # the message, and the request in the agenda's list
+    assert 'id="requests"' in page
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"reason": "  "},
+        {"specialty": "no-such-specialty"},
+        {"hospital": "not-a-uuid"},
+        {"hospital": "00000000-0000-0000-0000-000000000000"},
+    ],
+)
+def test_a_request_without_hospital_specialty_or_reason_is_refused(
+    cast: Cast, changes: dict[str, str]
+) -> None:
+    factories.make_specialty("cardiology")
+    response = logged_in(cast.nurse, "en").post("/requests/file/", request_form(cast, **changes))
+    assert response.status_code == 400
+    assert "Choose a hospital and a specialty, and give the reason." in response.content.decode()
+    assert not ConsultRequest.objects.exists()
+
+
+def test_a_station_cannot_be_the_hospital_of_a_request(cast: Cast) -> None:
+    factories.make_specialty("cardiology")
+    form = request_form(cast, hospital=str(cast.station2.external_id))
+    assert logged_in(cast.nurse).post("/requests/file/", form).status_code == 400
+    assert not ConsultRequest.objects.exists()
+
+
+def test_only_the_patients_station_files_a_request(cast: Cast) -> None:
+    factories.make_specialty("cardiology")
+    form = request_form(cast)
+    assert logged_in(cast.outsider_nurse).post("/requests/file/", form).status_code == 404
+    assert logged_in(cast.specialist).post("/requests/file/", form).status_code == 403
+    assert logged_in(cast.coordinator).post("/requests/file/", form).status_code == 403
+    assert Client().post("/requests/file/", form).status_code == 302  # to the login page
+    assert logged_in(cast.nurse).get("/requests/file/").status_code == 405
+    assert not ConsultRequest.objects.exists()
+
+
+@pytest.fixture
+def asked(cast: Cast) -> ConsultRequest:
+    """A request the coordinator asked more information about."""
+    req = consult_request_file(
+        patient=cast.patient,
+        specialty=factories.make_specialty(),
+        hospital=cast.hospital,
+        reason="Khó thở",
+        urgency="urgent",
+        preferred_windows=[],
+        notes="Huyết áp 150/90.",
+        actor=cast.nurse,
+        via=Via.system(),
+    )
+    return consult_request_ask_info(
+        request=req, message="Xin ảnh điện tim.", actor=cast.coordinator
+    )
+
+
+def test_the_station_answers_the_coordinators_question(cast: Cast, asked: ConsultRequest) -> None:
+    client = logged_in(cast.nurse)
+    agenda = client.get("/agenda/").content.decode()
+    assert "Xin ảnh điện tim." in agenda  # the question, with its answer form
+    form = {"request": str(asked.consultation.external_id), "message": "Ảnh điện tim gửi kèm."}
+    response = client.post("/requests/answer/", form)
+    assert (response.status_code, response["Location"]) == (302, "/agenda/")
+    asked.refresh_from_db()
+    assert asked.state == "waiting"  # back in the hospital's queue
+    assert asked.notes == "Huyết áp 150/90.\n\nẢnh điện tim gửi kèm."
+
+
+def test_an_empty_or_unknown_answer_changes_nothing(cast: Cast, asked: ConsultRequest) -> None:
+    client = logged_in(cast.nurse)
+    empty = {"request": str(asked.consultation.external_id), "message": "   "}
+    assert client.post("/requests/answer/", empty).status_code == 302
+    unknown = {"request": "00000000-0000-0000-0000-000000000000", "message": "Có"}
+    assert client.post("/requests/answer/", unknown).status_code == 404
+    assert client.post("/requests/answer/", {"message": "Có"}).status_code == 404
+    asked.refresh_from_db()
+    assert (asked.state, asked.notes) == ("needs_info", "Huyết áp 150/90.")
+
+
+def test_only_the_requesting_station_answers(cast: Cast, asked: ConsultRequest) -> None:
+    form = {"request": str(asked.consultation.external_id), "message": "Có"}
+    assert logged_in(cast.outsider_nurse).post("/requests/answer/", form).status_code == 404
+    assert logged_in(cast.other_coordinator).post("/requests/answer/", form).status_code == 404
+    assert logged_in(cast.coordinator).post("/requests/answer/", form).status_code == 403
+    assert Client().post("/requests/answer/", form).status_code == 302  # to the login page
+    asked.refresh_from_db()
+    assert (asked.state, asked.notes) == ("needs_info", "Huyết áp 150/90.")

@@ -1,19 +1,25 @@
-"""The world the authorization matrix runs in: one consult with everything hanging off it."""
+"""The world the authorization matrix runs in: one consult with everything hanging off it,
+a second one with a signed report, a request waiting for the station's answer, and a
+programme manager (an `admin` membership at the provincial health department)."""
 
 import io
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from clinics.audit import Via
-from clinics.models import User
+from clinics.models import Facility, Membership, User
 from consults.models import Consultation
 from consults.notes.attachments import attachment_add
+from consults.notes.report import report_sign
+from consults.notes.services import note_save
 from consults.room.services import guest_invite_create
 from consults.scheduling.models import CalendarFeed, ConsultRequest
-from consults.scheduling.triage import consult_request_file
+from consults.scheduling.triage import consult_request_ask_info, consult_request_file
+from consults.scheduling.waitlist import waitlist_join
 from tests import factories
 from tests.conftest import Cast
 
@@ -24,6 +30,7 @@ ROLES = [
     "other_specialist",
     "coordinator",
     "other_coordinator",
+    "manager",
     "guest",
     "anonymous",
 ]
@@ -34,7 +41,9 @@ BOGUS = "0" * 32
 class World:
     cast: Cast
     consultation: Consultation
+    signed: Consultation
     request: ConsultRequest
+    manager: User
     attachment_id: str
     guest_id: str
     guest_token: str
@@ -48,6 +57,7 @@ class World:
             "other_specialist": self.cast.other_specialist,
             "coordinator": self.cast.coordinator,
             "other_coordinator": self.cast.other_coordinator,
+            "manager": self.manager,
         }.get(role)
 
     def kwargs(self, route: str, role: str) -> dict[str, Any]:
@@ -61,6 +71,8 @@ class World:
                 values["id"] = self.cast.hospital.external_id
             elif route.startswith("/api/v1/requests/"):
                 values["id"] = self.request.consultation.external_id  # a request is its consult
+            elif _reads_the_report(route):
+                values["id"] = self.signed.external_id
             else:
                 values["id"] = self.consultation.external_id
         if "{attachment_id}" in route:
@@ -79,6 +91,51 @@ class World:
                 else BOGUS
             )
         return values
+
+    def form(self, route: str) -> dict[str, Any]:
+        """What a page POST sends: the form a real user of that page would submit, naming
+        the world's objects, so that access alone decides the answer (each call is rolled
+        back). Pages not listed get an empty form."""
+        cast = self.cast
+        patient, specialist = str(cast.patient.external_id), str(cast.specialist.external_id)
+        request = str(self.request.consultation.external_id)
+        forms: dict[str, dict[str, Any]] = {
+            "/patients/": {
+                "full_name": "Hà Thị Nga",
+                "date_of_birth": "1975-02-03",
+                "sex": "female",
+                "citizen_id": factories.citizen_id_for(date(1975, 2, 3), female=True),
+            },
+            "/patients/{id}/": {"purpose": "recording", "status": "given"},
+            # No time chosen: the booking itself answers 400 once access is settled.
+            "/book/confirm/": {"patient": patient, "specialist": specialist},
+            "/requests/file/": {
+                "patient": patient,
+                "hospital": str(cast.hospital.external_id),
+                "specialty": "cardiology",
+                "reason": "Khó thở khi gắng sức",
+            },
+            "/requests/answer/": {"request": request, "message": "Ảnh điện tim đã gửi kèm."},
+            "/availability/": {
+                "specialist": specialist,
+                "action": "add_rule",
+                "weekday": "0",
+                "start_time": "08:00",
+                "end_time": "11:00",
+            },
+            "/triage/": {"request": request, "action": "ask_info", "message": "Cân nặng?"},
+            "/agenda/waitlist/take/": {"consultation": str(self.consultation.external_id)},
+            "/agenda/check-in/": {"consultation": str(self.consultation.external_id)},
+            "/i18n/setlang/": {"language": "en"},
+        }
+        return forms.get(route, {})
+
+
+def _reads_the_report(route: str) -> bool:
+    """Report reads, its PDF and addenda go to the signed consult; signing to the other."""
+    return route.startswith("/consultations/{id}/report/") or (
+        "/notes/report/" in route and not route.endswith("/sign/")
+    )
 
 
 def png_bytes() -> bytes:
@@ -110,12 +167,43 @@ def build_world(cast: Cast) -> World:
         consultation=consultation, kind="interpreter", minutes=60, actor=cast.specialist
     )
     feed = CalendarFeed.objects.create(user=cast.nurse)
+    consult_request_ask_info(request=request, message="Xin ảnh điện tim.", actor=cast.coordinator)
+    waitlist_join(consultation=consultation, actor=cast.nurse)
     return World(
         cast=cast,
         consultation=consultation,
+        signed=signed_consultation(cast),
         request=request,
+        manager=programme_manager(),
         attachment_id=str(attachment.external_id),
         guest_id=str(invite.external_id),
         guest_token=guest_token,
         calendar_token=feed.token,
     )
+
+
+def signed_consultation(cast: Cast) -> Consultation:
+    consultation = factories.make_consultation(
+        patient=cast.patient,
+        specialist=cast.specialist,
+        hospital=cast.hospital,
+        room=cast.room,
+        status=Consultation.Status.COMPLETED,
+    )
+    note_save(
+        consultation=consultation,
+        section="assessment",
+        content={"text": "Tăng huyết áp", "icd10": ["I10"]},
+        base_revision=0,
+        actor=cast.specialist,
+        via=Via(),
+    )
+    report_sign(consultation=consultation, actor=cast.specialist, via=Via())
+    return consultation
+
+
+def programme_manager() -> User:
+    department = factories.make_facility(
+        Facility.Kind.PROVINCIAL_HOSPITAL, code="SYT-CB", name="Sở Y tế Cao Bằng"
+    )
+    return factories.make_user(Membership.Role.ADMIN, department, username="manager")

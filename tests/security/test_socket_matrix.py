@@ -30,7 +30,7 @@ ORIGIN = b"http://127.0.0.1"
 ROOM = "/ws/consultations/{consultation_id}/"
 
 # Order of roles: station, other_station, specialist, other_specialist,
-# coordinator, other_coordinator, guest, anonymous.
+# coordinator, other_coordinator, manager (an admin membership), guest, anonymous.
 SOCKETS: dict[str, tuple[str, ...]] = {
     "/ws/consultations/{consultation_id}/": (
         "welcome",
@@ -39,6 +39,7 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",
+        "error:not_a_participant close:4403",  # an administrator is not in the call
         "welcome",
         "error:not_authenticated close:4401",
     ),
@@ -49,10 +50,21 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "snapshot",
         "snapshot",
         "snapshot",
+        "snapshot",
         "close:4401",
         "close:4401",
     ),
-    "/ws/precall/": ("open", "open", "open", "open", "open", "open", "close:4401", "close:4401"),
+    "/ws/precall/": (
+        "open",
+        "open",
+        "open",
+        "open",
+        "open",
+        "open",
+        "open",
+        "close:4401",
+        "close:4401",
+    ),
     "/ws/consultations/{id}/notes/": (  # the room's codes (docs/decisions.md)
         "notes.state",
         "error:not_a_participant close:4403",
@@ -60,6 +72,7 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",
+        "error:not_a_participant close:4403",  # an administrator reads the notes over the API
         "error:not_authenticated close:4401",
         "error:not_authenticated close:4401",
     ),

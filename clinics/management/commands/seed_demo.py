@@ -7,6 +7,7 @@ Every person and identifier here is fictional.
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -22,6 +23,7 @@ from clinics.models import (
 from clinics.specialties import specialties_ensure
 from clinics.validators import citizen_id_compose
 from consults.scheduling.demo import seed_scheduling
+from consults.scheduling.demo_history import seed_history
 
 PASSWORD = "telehealth-demo"  # noqa: S105  (demo accounts only; documented in the README)
 K = Facility.Kind
@@ -112,6 +114,9 @@ class Command(BaseCommand):
     help = "Create or refresh the demo facilities, accounts and patients (idempotent)."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # Hashing is slow on purpose (argon2: about a second each on a busy 2-core machine).
+        # Every demo login has the same published password, so one hash serves them all.
+        self.password_hash = make_password(PASSWORD)
         with transaction.atomic():
             specialties_ensure(Specialty)
             facilities = self._facilities()
@@ -119,6 +124,7 @@ class Command(BaseCommand):
             self._accounts(facilities)
             self._patients(facilities)
             seed_scheduling(self.stdout)
+            seed_history(self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Demo logins (password for all: {PASSWORD}):")
         for username, name, role, code, *_ in ACCOUNTS:
@@ -147,11 +153,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Departments: {len(DEPARTMENTS)}")
 
     def _user(self, username: str, full_name: str, **extra: Any) -> User:
-        user, _ = User.objects.update_or_create(
-            username=username, defaults={"full_name": full_name, "is_active": True, **extra}
-        )
-        user.set_password(PASSWORD)
-        user.save(update_fields=["password"])
+        defaults = {"full_name": full_name, "is_active": True, "password": self.password_hash}
+        user, _ = User.objects.update_or_create(username=username, defaults=defaults | extra)
         return user
 
     def _membership(
