@@ -80,7 +80,8 @@ class RoomClient:
         self.polite: dict[str, bool] = {}  # our role toward each peer in the room
         self.messages: list[str] = []
         self.got_message = asyncio.Event()
-        self.frames_in: list[dict[str, Any]] = []
+        self.frames_in: list[dict[str, Any]] = []  # every frame after a welcome, all connections
+        self.connection_start = 0  # where this connection's frames begin in `frames_in`
         self.closed_code: int | None = None
         self.closed_codes: list[int | None] = []
         self.reconnect_errors: list[str] = []
@@ -140,6 +141,7 @@ class RoomClient:
         for peer in list(self.links):
             await self._close_link(peer)
         self.ws, self.welcome, self.welcomes = ws, welcome, self.welcomes + 1
+        self.connection_start = len(self.frames_in)
         self.seq, self.last_rev = welcome["seq"], welcome["rev"]
         self.polite = {p["peer"]: p["polite"] for p in welcome["peers"]}
         self._tasks = [
@@ -330,6 +332,10 @@ class RoomClient:
         return await stats_sample(self.links[peer].pc, previous)
 
     # --- waiting helpers (for tests and benchmarks) ----------------------------------
+    def connection_frames(self) -> list[dict[str, Any]]:
+        """The frames received on the current connection after its welcome."""
+        return self.frames_in[self.connection_start :]
+
     def only_link(self) -> PeerLink:
         if len(self.links) != 1:
             raise LookupError(f"{len(self.links)} links")

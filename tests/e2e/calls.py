@@ -29,9 +29,13 @@ def station_and_specialist(
 async def call_is_up(me: RoomClient, them: RoomClient, within: float = 30) -> None:
     """`me` decodes `them`'s camera on a call with `them`'s current connection, and their
     data channel greeting has arrived."""
-    peer = them.welcome["peer"]
-    await me.wait_for(lambda: peer in me.links and me.links[peer].frames >= 5, within)
-    assert abs((me.links[peer].luminance or 0) - them.luminance) < 20
+
+    def decoding() -> bool:
+        link = me.links.get(them.welcome["peer"])  # their connection now, if it changed
+        return link is not None and link.frames >= 5
+
+    await me.wait_for(decoding, within)
+    assert abs((me.links[them.welcome["peer"]].luminance or 0) - them.luminance) < 20
     greeting = f"hello from {them.welcome['role']}"
     await me.wait_for(lambda: greeting in me.messages, within=10)
 

@@ -47,21 +47,22 @@ async def test_a_call_recovers_from_a_redis_restart_reconnects_resyncs_and_media
 
         redis_server.restart()
 
-        await station.wait_for(lambda: station.welcomes == specialist.welcomes == 2, within=30)
         # The consumers died with their channel-layer connection: 1011, a reconnectable code.
+        # A first attempt may die the same way (see docs/signaling.md), hence "at least".
+        await station.wait_for(lambda: min(station.welcomes, specialist.welcomes) >= 2, 30)
         assert station.closed_codes[0] == specialist.closed_codes[0] == 1011
-        after = {station.welcome["peer"], specialist.welcome["peer"]}
-        assert not before & after
         await call_is_up(station, specialist)
         await call_is_up(specialist, station)
+        after = {station.welcome["peer"], specialist.welcome["peer"]}
+        assert not before & after
 
         # The renegotiation (offer one way, answer the other) crossed the new Redis between
-        # the two processes, each pair's relayed frames numbered afresh from 1.
-        relayed = {
-            client.username: [f["pseq"] for f in client.frames_in if f.get("from") in after]
+        # the two processes; on the new connections, relayed frames are numbered from 1.
+        relayed = sorted(
+            [(f["type"], f["pseq"]) for f in client.connection_frames() if "pseq" in f]
             for client in (station, specialist)
-        }
-        assert sorted(relayed.values()) == [[1], [1]], relayed
+        )
+        assert relayed == [[("answer", 1)], [("offer", 1)]]
         assert station.links[specialist.welcome["peer"]].connected.is_set()
         assert specialist.links[station.welcome["peer"]].connected.is_set()
         assert station.seq_gaps == specialist.seq_gaps == 0
