@@ -1,6 +1,10 @@
 """A real WebRTC participant in Python: logs in, joins a consult room through the signaling
 server (docs/signaling.md) and sends synthetic media. Used by the end-to-end tests and bench/.
 
+It behaves like the room page (frontend/static/frontend/room/): reconnects with jittered
+backoff after a transport failure and starts fresh calls on the new connection, resyncs when
+a `pong` shows a presence revision it missed, and can fall back to audio only.
+
 aiortc has no trickle ICE and no ICE restart, so candidates travel inside the SDP and a
 failed or renegotiated link is rebuilt as a new RTCPeerConnection.
 """
@@ -8,7 +12,9 @@ failed or renegotiated link is rebuilt as a new RTCPeerConnection.
 import asyncio
 import contextlib
 import json
+import random
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,37 +26,18 @@ from aiortc import (
     RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
-    VideoStreamTrack,
 )
 from aiortc.mediastreams import AudioStreamTrack
 
-WIDTH, HEIGHT = 320, 240
+from consults.room.rtc_media import FlatVideoTrack, mean_luminance, stats_sample
+
+__all__ = ["FlatVideoTrack", "NotWelcomed", "PeerLink", "RoomClient"]
+# Close codes after which the room page does not reconnect (docs/signaling.md).
+FINAL_CLOSE_CODES = frozenset({1000, 1009, 4401, 4403, 4404, 4409})
 
 
-class FlatVideoTrack(VideoStreamTrack):
-    """Synthetic camera: flat frames of one luminance, so a receiver can tell who sent them."""
-
-    def __init__(self, luminance: int) -> None:
-        super().__init__()
-        self.luminance = luminance
-
-    async def recv(self) -> av.VideoFrame:
-        pts, time_base = await self.next_timestamp()
-        frame = av.VideoFrame(width=WIDTH, height=HEIGHT, format="yuv420p")
-        for index, plane in enumerate(frame.planes):
-            value = self.luminance if index == 0 else 128
-            plane.update(bytes([value]) * plane.buffer_size)
-        frame.pts, frame.time_base = pts, time_base
-        return frame
-
-
-def mean_luminance(frame: av.VideoFrame) -> float:
-    """Mean of the Y plane over a few rows (row padding excluded)."""
-    plane = frame.planes[0]
-    data, stride = bytes(plane), plane.line_size
-    rows = range(0, frame.height, max(1, frame.height // 16))
-    sample = b"".join(data[r * stride : r * stride + frame.width] for r in rows)
-    return sum(sample) / len(sample)
+class NotWelcomed(RuntimeError):
+    """The server answered `hello` with something other than `welcome` (a refusal)."""
 
 
 @dataclass
@@ -58,8 +45,10 @@ class PeerLink:
     """Our connection to one remote peer."""
 
     pc: RTCPeerConnection
+    video: FlatVideoTrack
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     frames: int = 0
+    audio_frames: int = 0
     luminance: float | None = None
     first_frame_at: float | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -74,22 +63,36 @@ class RoomClient:
         username: str,
         password: str,
         luminance: int = 128,
+        noise: int = 0,
         audio: bool = True,
+        reconnect: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.consultation_id = consultation_id
         self.username, self.password = username, password
-        self.luminance, self.audio = luminance, audio
+        self.luminance, self.noise, self.audio = luminance, noise, audio
+        self.reconnect = reconnect
         self.token: str | None = None
         self.ws: Any = None
         self.welcome: dict[str, Any] = {}
+        self.welcomes = 0  # 1 + the number of successful reconnects
         self.links: dict[str, PeerLink] = {}
+        self.polite: dict[str, bool] = {}  # our role toward each peer in the room
         self.messages: list[str] = []
         self.got_message = asyncio.Event()
-        self.frames_in: list[dict[str, Any]] = []
+        self.frames_in: list[dict[str, Any]] = []  # every frame after a welcome, all connections
+        self.connection_start = 0  # where this connection's frames begin in `frames_in`
         self.closed_code: int | None = None
+        self.closed_codes: list[int | None] = []
+        self.reconnect_errors: list[str] = []
+        self.seq = 0  # the last `seq` of this connection
+        self.seq_gaps = 0
+        self.last_rev = 0
+        self.audio_only = False
+        self.stopped = False
         self.joined_at = 0.0
         self._tasks: list[asyncio.Task[None]] = []
+        self._reconnecting: asyncio.Task[None] | None = None
 
     # --- HTTP ----------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any] | None, token: str | None) -> dict[str, Any]:
@@ -115,26 +118,37 @@ class RoomClient:
 
     # --- signaling -------------------------------------------------------------------
     async def join(self, ticket: str | None = None) -> dict[str, Any]:
-        """Open the socket and say hello (with a fresh ticket unless one is given)."""
+        """Open the socket and say hello (with a fresh ticket unless one is given).
+        A new connection is a new peer: calls of an earlier connection are dropped, the
+        peers already in the room will offer again (like the room page)."""
         from websockets.asyncio.client import connect
 
         ticket = ticket or await self.ticket()
         ws_url = self.base_url.replace("http", "ws", 1)
         self.joined_at = time.perf_counter()
-        self.ws = await connect(
+        ws = await connect(
             f"{ws_url}/ws/consultations/{self.consultation_id}/",
             origin=self.base_url,  # type: ignore[arg-type]
             max_size=2**20,
         )
-        await self.send({"type": "hello", "ticket": ticket, "client": "rtc_client"})
-        self.welcome = json.loads(await self.ws.recv())
-        if self.welcome.get("type") != "welcome":
-            raise RuntimeError(f"not welcomed: {self.welcome}")
+        await ws.send(json.dumps({"type": "hello", "ticket": ticket, "client": "rtc_client"}))
+        welcome = json.loads(await ws.recv())
+        if welcome.get("type") != "welcome":
+            await ws.close()
+            raise NotWelcomed(f"not welcomed: {welcome}")
+        for task in self._tasks:
+            task.cancel()
+        for peer in list(self.links):
+            await self._close_link(peer)
+        self.ws, self.welcome, self.welcomes = ws, welcome, self.welcomes + 1
+        self.connection_start = len(self.frames_in)
+        self.seq, self.last_rev = welcome["seq"], welcome["rev"]
+        self.polite = {p["peer"]: p["polite"] for p in welcome["peers"]}
         self._tasks = [
-            asyncio.ensure_future(self._read(self.ws)),
-            asyncio.ensure_future(self._heartbeat(self.ws)),
+            asyncio.ensure_future(self._read(ws)),
+            asyncio.ensure_future(self._heartbeat(ws)),
         ]
-        return self.welcome
+        return welcome
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.ws.send(json.dumps(frame))
@@ -150,16 +164,46 @@ class RoomClient:
             async for text in ws:
                 frame = json.loads(text)
                 self.frames_in.append(frame)
+                if frame.get("seq") != self.seq + 1:
+                    self.seq_gaps += 1
+                self.seq = frame.get("seq", self.seq)
                 await self.on_frame(frame)
-        except Exception:  # noqa: S110 — a dropped socket ends the reader; the test decides
+        except Exception:  # noqa: S110 — a dropped socket ends the reader; reconnect decides
             pass
         finally:
             self.closed_code = ws.close_code
+            self.closed_codes.append(ws.close_code)
+        # Only a transport failure is retried; a refusal or a normal end is final.
+        if self.reconnect and not self.stopped and ws.close_code not in FINAL_CLOSE_CODES:
+            self._reconnecting = asyncio.ensure_future(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        """Jittered exponential backoff, as the room page: 0.5 s, 1 s, 2 s … ≤ 15 s, ×(0.5–1.5)."""
+        attempt = 0
+        while not self.stopped:
+            await asyncio.sleep(min(15.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.5))
+            attempt += 1
+            try:
+                await self.join()
+                return
+            except NotWelcomed as refused:
+                self.reconnect_errors.append(str(refused))
+                return
+            except urllib.error.HTTPError as error:
+                self.reconnect_errors.append(f"HTTP {error.code}")
+                if error.code < 500:
+                    return
+            except Exception as error:  # the server or its Redis is not back yet
+                self.reconnect_errors.append(repr(error))
 
     async def on_frame(self, frame: dict[str, Any]) -> None:
         kind = frame["type"]
-        if kind == "peer_joined" and not frame["polite"]:
-            await self.call(frame["peer"])
+        if kind in ("peer_joined", "peer_left"):
+            self.last_rev = max(self.last_rev, frame["rev"])
+        if kind == "peer_joined":
+            self.polite[frame["peer"]] = frame["polite"]
+            if not frame["polite"]:
+                await self.call(frame["peer"])
         elif kind == "offer":
             await self._on_offer(frame)
         elif kind == "answer" and frame["from"] in self.links:
@@ -167,12 +211,34 @@ class RoomClient:
                 RTCSessionDescription(sdp=frame["sdp"], type="answer")
             )
         elif kind == "peer_left":
+            self.polite.pop(frame["peer"], None)
             await self._close_link(frame["peer"])
-        elif kind in ("restart", "resync"):
-            peer = frame.get("from") or frame.get("peer")
-            polite = {p["peer"]: p["polite"] for p in self.welcome.get("peers", [])}
-            if peer and not polite.get(peer, False):
-                await self.call(peer)  # the impolite side re-offers on a fresh connection
+        elif kind == "pong" and frame["rev"] > self.last_rev:
+            await self.send({"type": "resync"})  # a presence event did not reach us
+        elif kind == "room":
+            await self._on_snapshot(frame)
+        elif kind == "restart" and not self.polite.get(frame["from"], True):
+            await self.call(frame["from"])  # the impolite side re-offers on a fresh connection
+        elif kind == "resync":
+            await self._renegotiate(frame["peer"])
+
+    async def _renegotiate(self, peer: str) -> None:
+        """Frames from `peer` were lost: the impolite side offers again, the polite side asks."""
+        if peer not in self.polite:
+            return
+        if self.polite[peer]:
+            await self.send({"type": "restart", "to": peer})
+        else:
+            await self.call(peer)
+
+    async def _on_snapshot(self, frame: dict[str, Any]) -> None:
+        self.last_rev = frame["rev"]
+        self.polite = {p["peer"]: p["polite"] for p in frame["peers"]}
+        for peer in [p for p in self.links if p not in self.polite]:
+            await self._close_link(peer)
+        for peer, polite in self.polite.items():
+            if not polite and peer not in self.links:
+                await self.call(peer)
 
     # --- media -----------------------------------------------------------------------
     def _new_link(self, peer: str) -> PeerLink:
@@ -181,7 +247,8 @@ class RoomClient:
             for s in self.welcome.get("ice_servers", [])
         ]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
-        link = PeerLink(pc)
+        link = PeerLink(pc, FlatVideoTrack(self.luminance, self.noise))
+        link.video.enabled = not self.audio_only
         self.links[peer] = link
 
         @pc.on("connectionstatechange")
@@ -191,14 +258,13 @@ class RoomClient:
 
         @pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
-            if track.kind == "video":
-                link.tasks.append(asyncio.ensure_future(self._consume(link, track)))
+            link.tasks.append(asyncio.ensure_future(self._consume(link, track)))
 
         @pc.on("datachannel")
         def _channel(channel: Any) -> None:
             self._wire_channel(channel)
 
-        pc.addTrack(FlatVideoTrack(self.luminance))
+        pc.addTrack(link.video)
         if self.audio:
             pc.addTrack(AudioStreamTrack())
         return link
@@ -221,6 +287,8 @@ class RoomClient:
         with contextlib.suppress(Exception):
             while True:
                 frame = await track.recv()
+                if isinstance(frame, av.AudioFrame):
+                    link.audio_frames += 1
                 if not isinstance(frame, av.VideoFrame):
                     continue
                 link.frames += 1
@@ -251,7 +319,23 @@ class RoomClient:
                 task.cancel()
             await link.pc.close()
 
+    def set_audio_only(self, on: bool) -> None:
+        """Stop (or resume) sending video on every call, as the room page's fallback does."""
+        self.audio_only = on
+        for link in self.links.values():
+            link.video.enabled = not on
+
+    async def quality_sample(
+        self, peer: str, previous: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The room page's quality sample for the call with `peer` (see `stats_sample`)."""
+        return await stats_sample(self.links[peer].pc, previous)
+
     # --- waiting helpers (for tests and benchmarks) ----------------------------------
+    def connection_frames(self) -> list[dict[str, Any]]:
+        """The frames received on the current connection after its welcome."""
+        return self.frames_in[self.connection_start :]
+
     def only_link(self) -> PeerLink:
         if len(self.links) != 1:
             raise LookupError(f"{len(self.links)} links")
@@ -273,7 +357,8 @@ class RoomClient:
 
     # --- leaving ---------------------------------------------------------------------
     async def drop(self) -> None:
-        """Lose the socket without a goodbye (a cut link): the server sees 1006."""
+        """Lose the socket without a goodbye (a cut link): the server sees 1006. No
+        automatic reconnect follows; call `join()` to come back."""
         for task in self._tasks:
             task.cancel()
         self.ws.transport.abort()
@@ -281,6 +366,9 @@ class RoomClient:
             await self._close_link(peer)
 
     async def close(self) -> None:
+        self.stopped = True
+        if self._reconnecting is not None:
+            self._reconnecting.cancel()
         for task in self._tasks:
             task.cancel()
         if self.ws is not None:

@@ -3,6 +3,8 @@
 - `daphne_server`: one daphne for the whole session, on the test database (use
   `transactional_db` in the test so the server sees committed data).
 - `start_daphne()`: more processes (scale-out, restarts); stopped after the test.
+- `redis_server`: a private redis-server on a free port, for tests that restart Redis.
+- `loopback_ice`: aiortc peers in the test process gather 127.0.0.1 (ENVIRONMENT.md).
 - `browser`: headless /usr/bin/chromium with fake camera/microphone (ENVIRONMENT.md).
 - `login(page, server, username)`: logs in through the login form.
 """
@@ -10,11 +12,12 @@
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.servers import ARTIFACTS, Daphne
+from tests.e2e.servers import ARTIFACTS, Daphne, RedisServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -53,15 +56,36 @@ def daphne_server(django_db_setup: None, django_db_blocker: Any) -> Iterator[Dap
 def start_daphne(django_db_blocker: Any) -> Iterator[Callable[..., Daphne]]:
     started: list[Daphne] = []
 
-    def start(name: str = "daphne-extra", **extra_env: str) -> Daphne:
+    def start(
+        name: str = "daphne-extra", *, unix_socket: Path | None = None, **extra_env: str
+    ) -> Daphne:
         with django_db_blocker.unblock():
-            server = Daphne(name, extra_env=extra_env).start()
+            server = Daphne(name, extra_env=extra_env, unix_socket=unix_socket).start()
         started.append(server)
         return server
 
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    if not shutil.which("redis-server"):
+        if os.environ.get("TELEHEALTH_REQUIRE_SERVICES"):
+            pytest.fail("redis-server is not installed")
+        pytest.skip("needs the redis-server binary (a private server is started and restarted)")
+    server = RedisServer("redis-private").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def loopback_ice(monkeypatch: pytest.MonkeyPatch) -> None:
+    import aioice.ice
+
+    # aioice never offers 127.0.0.1 by itself.
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
 
 
 # Module scope: while Playwright's sync API runs, its event loop occupies this thread and

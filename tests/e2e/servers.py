@@ -32,12 +32,19 @@ def test_database_url() -> str:
 
 
 class Daphne:
-    """One daphne process serving telehealth.asgi on a free loopback port."""
+    """One daphne process serving telehealth.asgi on a free loopback port (and on a Unix
+    socket too if `unix_socket` is given: other network namespaces can reach that one)."""
 
-    def __init__(self, name: str = "daphne", extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str = "daphne",
+        extra_env: dict[str, str] | None = None,
+        unix_socket: Path | None = None,
+    ) -> None:
         self.name = name
         self.port = free_port()
         self.extra_env = extra_env or {}
+        self.unix_socket = unix_socket
         self.proc: subprocess.Popen[bytes] | None = None
         ARTIFACTS.mkdir(exist_ok=True)
         self.log_path = ARTIFACTS / f"{name}-{self.port}.log"
@@ -77,6 +84,7 @@ class Daphne:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
+                *(["-u", str(self.unix_socket)] if self.unix_socket else []),
                 "telehealth.asgi:application",
             ],
             cwd=ROOT,
@@ -111,6 +119,69 @@ class Daphne:
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+class RedisServer:
+    """A private redis-server on a free loopback port, for tests that stop or restart Redis.
+
+    Never the machine's own Redis: other test runs share it. No persistence, like the
+    machine's: a restart comes back empty (channel layer groups and queues are gone).
+    """
+
+    def __init__(self, name: str = "redis") -> None:
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        ARTIFACTS.mkdir(exist_ok=True)
+        self.log_path = ARTIFACTS / f"{name}-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self, timeout: float = 10.0) -> "RedisServer":
+        self.proc = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(self.log_path),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited; see {self.log_path}")
+            if self.ping():
+                return self
+            time.sleep(0.05)
+        raise TimeoutError(f"redis-server did not answer within {timeout}s")
+
+    def ping(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """Kill it (no clean shutdown: the clients see their connections cut)."""
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
 
