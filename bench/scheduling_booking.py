@@ -2,16 +2,25 @@
 
 Budget (DESIGN.md): p50 ≤ 3 × F3 (a bare DRF endpoint on the same server); 50 concurrent
 POSTs on one slot: one 201, 49 × 409, zero overlapping active bookings.
+
+Three stages: sequential bookings on one keep-alive connection (the budget's p50); the
+booking API under concurrent load, each client a different station booking a different
+specialist, so nothing but the server itself makes them queue (throughput and p99, with
+F3 under the same load as the floor); 50 nurses at once on one slot.
 """
 
 import threading
+import time as clock
+from dataclasses import dataclass
 from datetime import time, timedelta
+from typing import Any
 
 from scheduling_common import (
     Client,
     bench_database,
     daphne,
     git_revision,
+    percentile,
     setup_django,
     summary,
     write_section,
@@ -19,10 +28,26 @@ from scheduling_common import (
 
 BOOKINGS = 300
 CONCURRENT = 50
+LOAD_CLIENTS = 8
+LOAD_EACH = 40
 
 
-def seed() -> tuple[str, dict[str, str], list[tuple[str, str]]]:
-    """The nurse's token, the booking body's ids, and free slots (start, end) to book."""
+@dataclass
+class Desk:
+    """One station nurse booking one specialist: her token, the body's ids, free slots."""
+
+    token: str
+    ids: dict[str, str]
+    slots: list[tuple[str, str]]
+
+    def booking(self, i: int, key: str) -> tuple[dict[str, Any], dict[str, str]]:
+        start, end = self.slots[i]
+        body = self.ids | {"start": start, "end": end, "reason": "Đau ngực khi gắng sức"}
+        return body, {"Authorization": f"Token {self.token}", "Idempotency-Key": key}
+
+
+def seed(desks: int, slots: int) -> list[Desk]:
+    """`desks` stations (nurse, room, patient), each with its own cardiologist."""
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
@@ -35,30 +60,41 @@ def seed() -> tuple[str, dict[str, str], list[tuple[str, str]]]:
         code="cardiology", defaults={"name_vi": "Tim mạch", "name_en": "Cardiology"}
     )
     hospital = Facility.objects.create(code="BM", name="Bạch Mai", kind="central_hospital")
-    station = Facility.objects.create(code="TL", name="Tà Lùng", kind="commune_station")
-    StationRoom.objects.create(facility=station, name="Phòng khám từ xa")
-    nurse = User.objects.create_user(username="nurse", password="x")
-    Membership.objects.create(user=nurse, facility=station, role="station_staff")
-    doctor = User.objects.create_user(username="bs", password="x", full_name="BS")
-    Membership.objects.create(user=doctor, facility=hospital, role="specialist").specialties.add(
-        cardio
-    )
-    SpecialistSchedule.objects.create(specialist=doctor, buffer_minutes=0)
-    AvailabilityRule.objects.bulk_create(
-        AvailabilityRule(specialist=doctor, weekday=d, start_time=time(0), end_time=time(23, 30))
-        for d in range(7)
-    )
-    patient = Patient.objects.create(
-        station=station, full_name="Nông Thị Hoa", date_of_birth="1968-03-14", sex="female"
-    )
-    members = selectors.specialists_for_search(specialty="cardiology")
     now = timezone.now()
-    found = selectors.free_slots_search(
-        members, room=None, start=now, end=now + timedelta(weeks=7), limit=BOOKINGS + 1
-    )
-    slots = [(s.start.isoformat(), s.end.isoformat()) for s, _m in found]
-    ids = {"patient": str(patient.external_id), "specialist": str(doctor.external_id)}
-    return Token.objects.create(user=nurse).key, ids, slots
+    out = []
+    for i in range(desks):
+        station = Facility.objects.create(
+            code=f"TL{i}", name=f"Tà Lùng {i}", kind="commune_station"
+        )
+        StationRoom.objects.create(facility=station, name="Phòng khám từ xa")
+        nurse = User.objects.create_user(username=f"nurse{i}", password="x")
+        Membership.objects.create(user=nurse, facility=station, role="station_staff")
+        doctor = User.objects.create_user(username=f"bs{i}", password="x", full_name=f"BS {i}")
+        Membership.objects.create(
+            user=doctor, facility=hospital, role="specialist"
+        ).specialties.add(cardio)
+        SpecialistSchedule.objects.create(specialist=doctor, buffer_minutes=0)
+        AvailabilityRule.objects.bulk_create(
+            AvailabilityRule(
+                specialist=doctor, weekday=d, start_time=time(0), end_time=time(23, 30)
+            )
+            for d in range(7)
+        )
+        patient = Patient.objects.create(
+            station=station, full_name="Nông Thị Hoa", date_of_birth="1968-03-14", sex="female"
+        )
+        members = selectors.specialists_for_search(specialist=str(doctor.external_id))
+        found = selectors.free_slots_search(
+            members, room=None, start=now, end=now + timedelta(weeks=7), limit=slots
+        )
+        out.append(
+            Desk(
+                token=Token.objects.create(user=nurse).key,
+                ids={"patient": str(patient.external_id), "specialist": str(doctor.external_id)},
+                slots=[(s.start.isoformat(), s.end.isoformat()) for s, _m in found],
+            )
+        )
+    return out
 
 
 def overlapping_active() -> int:
@@ -76,48 +112,95 @@ def overlapping_active() -> int:
         return int(cursor.fetchone()[0])
 
 
+Job = tuple[str, str, Any, dict[str, str]]
+
+
+def run_together(port: int, jobs: list[list[Job]]) -> tuple[list[int], list[float], float]:
+    """One thread and keep-alive connection per job list, released at once; returns the
+    statuses, the latencies (ms) and the wall time (s) from release to the last answer."""
+    statuses: list[int] = []
+    latencies: list[float] = []
+    barrier = threading.Barrier(len(jobs) + 1)
+
+    def client(mine: list[Job]) -> None:
+        c = Client(port)
+        barrier.wait()
+        for method, path, body, headers in mine:
+            status, _answer, ms = c.call(method, path, body, headers)
+            statuses.append(status)
+            latencies.append(ms)
+
+    threads = [threading.Thread(target=client, args=(mine,)) for mine in jobs]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = clock.perf_counter()
+    for t in threads:
+        t.join()
+    return statuses, latencies, clock.perf_counter() - started
+
+
+def load_summary(latencies: list[float], seconds: float) -> str:
+    rate = len(latencies) / seconds
+    return (
+        f"{rate:.0f} req/s, p50 {percentile(latencies, 50):.1f} ms, "
+        f"p99 {percentile(latencies, 99):.1f} ms (n={len(latencies)})"
+    )
+
+
 def main() -> None:
     setup_django()
     with bench_database("booking"):
-        token, ids, slots = seed()
+        desks = seed(1 + LOAD_CLIENTS, max(BOOKINGS + 1, LOAD_EACH))
+        first = desks[0]
         with daphne() as client:
-            auth = {"Authorization": f"Token {token}"}
+            port = client.conn.port
             warm = {"reason": "warm-up", "mode": "video"}
             for _ in range(20):
                 client.call("POST", "/bench/floor/", warm)
             book, floor = [], []
-            for i, (start, end) in enumerate(slots[:BOOKINGS]):
-                body = ids | {"start": start, "end": end, "reason": "Đau ngực khi gắng sức"}
-                headers = auth | {"Idempotency-Key": f"bench-{i}"}
+            for i in range(BOOKINGS):
+                body, headers = first.booking(i, f"bench-{i}")
                 status, answer, ms = client.call("POST", "/api/v1/consultations/", body, headers)
                 assert status == 201, answer
                 book.append(ms)
                 floor.append(client.call("POST", "/bench/floor/", body)[2])
-            # 50 nurses at once on the last free slot, each on its own connection.
-            start, end = slots[BOOKINGS]
-            port = client.conn.port
-            codes: list[int] = []
-            barrier = threading.Barrier(CONCURRENT)
 
-            def one(i: int) -> None:
-                c = Client(port)
-                body = ids | {"start": start, "end": end}
-                barrier.wait()
-                codes.append(c.call("POST", "/api/v1/consultations/", body, auth)[0])
+            load_jobs = [
+                [
+                    ("POST", "/api/v1/consultations/", *d.booking(i, f"load-{i}"))
+                    for i in range(LOAD_EACH)
+                ]
+                for d in desks[1:]
+            ]
+            floor_jobs = [
+                [("POST", "/bench/floor/", b, {}) for _m, _p, b, _h in j] for j in load_jobs
+            ]
+            floor_codes, floor_ms, floor_s = run_together(port, floor_jobs)
+            load_codes, load_ms, load_s = run_together(port, load_jobs)
+            assert set(floor_codes) == {201}, set(floor_codes)
+            assert set(load_codes) == {201}, set(load_codes)
 
-            threads = [threading.Thread(target=one, args=(i,)) for i in range(CONCURRENT)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            # 50 nurses at once on the next free slot, each on its own connection.
+            body, headers = first.booking(BOOKINGS, "")
+            del headers["Idempotency-Key"]
+            codes, _ms, _s = run_together(
+                port, [[("POST", "/api/v1/consultations/", body, headers)]] * CONCURRENT
+            )
         overlaps = overlapping_active()
-    ratio = sorted(book)[len(book) // 2] / sorted(floor)[len(floor) // 2]
+    ratio = percentile(book, 50) / percentile(floor, 50)
     lines = [
         f"Commit {git_revision()}. Budget: booking p50 ≤ 3 × F3.",
         "",
         f"- booking POST (Token auth, Idempotency-Key, sequential, keep-alive): {summary(book)}",
         f"- F3 bare DRF POST, same server: {summary(floor)}",
         f"- ratio p50 booking / p50 F3: **{ratio:.1f}×**",
+        f"- under load, {LOAD_CLIENTS} clients at once (keep-alive, each a different station "
+        f"and specialist), booking POST: {load_summary(load_ms, load_s)}",
+        f"- F3 under the same load: {load_summary(floor_ms, floor_s)}",
+        f"- ratio under load, p99 booking / p99 F3: "
+        f"**{percentile(load_ms, 99) / percentile(floor_ms, 99):.1f}×**; throughput F3 / booking: "
+        f"**{(len(floor_ms) / floor_s) / (len(load_ms) / load_s):.1f}×**",
         f"- {CONCURRENT} concurrent POSTs on one slot: {codes.count(201)} × 201, "
         f"{codes.count(409)} × 409, other: {len(codes) - codes.count(201) - codes.count(409)}; "
         f"overlapping active bookings found by SQL afterwards: {overlaps}",

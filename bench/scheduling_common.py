@@ -22,6 +22,9 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+# Persistent database connections, as deploy/env.example runs daphne: with the default 0
+# every request would also pay for a new PostgreSQL connection.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
 
 
 def setup_django() -> None:
@@ -32,11 +35,12 @@ def setup_django() -> None:
 
 @contextmanager
 def bench_database(name: str) -> Iterator[None]:
-    """A fresh migrated database (`bench_<name>` on PostgreSQL), dropped afterwards."""
+    """A fresh migrated database (`<DATABASE_URL's name>_bench_<name>` on PostgreSQL, so
+    two checkouts benchmarking on one server do not drop each other's), dropped afterwards."""
     from django.db import connection
 
     connection.settings_dict.setdefault("TEST", {})["NAME"] = (
-        f"bench_{name}"
+        f"{connection.settings_dict['NAME']}_bench_{name}"
         if connection.vendor == "postgresql"
         else str(ROOT / "artifacts" / f"bench_{name}.sqlite3")
     )

@@ -77,6 +77,22 @@ def patient_get_for_user(user: User, patient_id: Any) -> Patient:
         raise not_found(_("No such patient.")) from exc
 
 
+def station_patient_get(user: User, patient_id: Any) -> Patient:
+    """A patient of a station where `user` is staff (whom they may book for), or 404. One
+    query: on a hot path, where `patient_get_for_user` and a station check took four."""
+    stations = (
+        memberships_of(user, Membership.Role.STATION_STAFF)
+        .filter(facility__kind=Facility.Kind.COMMUNE_STATION)
+        .values("facility_id")
+    )
+    try:
+        return Patient.objects.select_related("station").get(
+            station_id__in=stations, external_id=parse_uuid(patient_id)
+        )
+    except Patient.DoesNotExist as exc:
+        raise not_found(_("No such patient.")) from exc
+
+
 def can_edit_patient(user: User, patient: Patient) -> bool:
     return is_admin(user) or patient.station_id in station_ids_of(user)
 

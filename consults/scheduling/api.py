@@ -18,8 +18,8 @@ from clinics.access import (
     hospital_ids_of,
     is_admin,
     parse_uuid,
-    patient_get_for_user,
     station_ids_of,
+    station_patient_get,
 )
 from clinics.audit import Via, audit_patients_read, audit_record
 from clinics.idempotency import idempotent
@@ -208,9 +208,7 @@ class ConsultationList(generics.ListAPIView[Consultation]):
             body = BookingSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = body.validated_data
-            patient = patient_get_for_user(user, data["patient"])
-            if patient.station_id not in station_ids_of(user):
-                raise not_found(_("No such patient."))
+            patient = station_patient_get(user, data["patient"])
             member = selectors.specialist_by_public_id(data["specialist"])
             if member is None:
                 raise not_found(_("No such specialist."))

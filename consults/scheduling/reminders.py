@@ -43,9 +43,11 @@ def sms_gateway() -> SmsGateway:
     return gateway
 
 
-def plan(consult: Consultation) -> None:
-    """(Re)plan the pending reminders of a booked consult. Inside the caller's transaction."""
-    Reminder.objects.filter(consultation=consult, status=Reminder.Status.PENDING).delete()
+def plan(consult: Consultation, *, new: bool = False) -> None:
+    """(Re)plan the pending reminders of a booked consult. Inside the caller's transaction.
+    `new`: the consult was just created, so it has none to replace."""
+    if not new:
+        Reminder.objects.filter(consultation=consult, status=Reminder.Status.PENDING).delete()
     if consult.start is None:
         return
     now = timezone.now()

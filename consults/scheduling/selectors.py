@@ -1,14 +1,17 @@
 """Reads for scheduling: the database turned into the engine's plain data."""
 
 import uuid
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter, defaultdict
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from django.db.models import FloatField, Func, Q, QuerySet
+from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary
+from django.db import connection
+from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
+from django.db.models import BooleanField, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -24,10 +27,9 @@ from consults.scheduling.models import (
     TimeOff,
 )
 
-# Bookings and time off are loaded with this margin so a local day cut by the window
+# Calendars are read with this margin so a local day cut by the window (in any zone)
 # still counts every consult of that day (daily cap) and every buffer that reaches in.
 MARGIN = timedelta(days=1)
-FIRST_WINDOW = timedelta(days=1)
 
 
 def schedule_of(specialist_id: int) -> SpecialistSchedule:
@@ -50,6 +52,32 @@ def active_bookings() -> QuerySet[Consultation]:
     return Consultation.objects.filter(status__in=ACTIVE_STATUSES, start__isnull=False)
 
 
+class TsTzRange(Func):
+    function = "TSTZRANGE"
+    output_field = DateTimeRangeField()
+
+
+def _with_spans(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
+    """Names for `_overlaps`: a booking's span and its reach (to the end of its buffer)."""
+    reach_end = Coalesce("buffer_end", "end")
+    if connection.vendor == "postgresql":
+        return qs.alias(
+            span=TsTzRange("start", "end", RangeBoundary()),
+            reach=TsTzRange("start", reach_end, RangeBoundary()),
+        )
+    return qs.alias(reach_end=reach_end)
+
+
+def _overlaps(lo: datetime, hi: datetime, *, reach: bool) -> Q:
+    """The booking's span (or reach) overlaps [lo, hi). On PostgreSQL in the exclusion
+    constraints' own words (migration 0002), so their GiST indexes, which hold active
+    bookings only, find the rows; a btree on start would walk every past consult of a
+    specialist, a room or a patient."""
+    if connection.vendor == "postgresql":
+        return Q(**{f"{'reach' if reach else 'span'}__overlap": DateTimeTZRange(lo, hi)})
+    return Q(start__lt=hi, **{f"{'reach_end' if reach else 'end'}__gt": lo})
+
+
 class Epoch(Func):
     """Seconds since 1970 as a float: read thousands of instants without parsing each
     timestamp in Python (the search's hot path; ~10× faster than DateTimeField rows)."""
@@ -69,35 +97,79 @@ def _instant(seconds: float) -> datetime:
     return datetime.fromtimestamp(round(seconds), UTC)
 
 
+class Policy(NamedTuple):
+    """A specialist's booking policy as plain values (`SpecialistSchedule`'s fields)."""
+
+    time_zone: str
+    buffer_minutes: int
+    min_notice_minutes: int
+    horizon_days: int
+    max_per_day: int | None
+
+
+POLICY_FIELDS = Policy._fields
+
+
 @dataclass
 class Policies:
     """What does not depend on the searched window: booking policy and weekly rules."""
 
-    schedules: dict[int, SpecialistSchedule]
+    schedules: dict[int, Policy]
     rules: dict[int, list[engine.Rule]]
+
+
+class AnyOf(Func):
+    """`column = ANY(%s)` with the ids as one array parameter: sending hundreds of ids as
+    an IN list of separate parameters cost more than running the query. PostgreSQL only."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, ids: list[int]) -> None:
+        super().__init__(F(column))
+        self.ids = ids
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column_sql, params = compiler.compile(self.get_source_expressions()[0])
+        return f"{column_sql} = ANY(%s::bigint[])", (*params, self.ids)
+
+
+def among(column: str, ids: Iterable[Any]) -> Any:
+    """A filter: `column` is one of `ids`."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return AnyOf(column, ids)
+    return Q(**{f"{column}__in": ids})
 
 
 def policies(specialist_ids: Iterable[int]) -> Policies:
     ids = list(specialist_ids)
-    schedules = {
-        s.specialist_id: s for s in SpecialistSchedule.objects.filter(specialist_id__in=ids)
-    }
-    zones = dict(
-        specialist_memberships()
-        .filter(user_id__in=ids)
-        .order_by("-id")
-        .values_list("user_id", "facility__time_zone")
+    default = SpecialistSchedule()
+    # The zone of the specialist's hospital, for those who never set a schedule.
+    zone = Subquery(
+        Membership.objects.filter(
+            user=OuterRef("pk"), role=Membership.Role.SPECIALIST, is_active=True
+        )
+        .order_by("id")
+        .values("facility__time_zone")[:1]
     )
-    for sid in ids:
-        if sid not in schedules:
-            zone = zones.get(sid, "Asia/Ho_Chi_Minh")
-            schedules[sid] = SpecialistSchedule(specialist_id=sid, time_zone=zone)
+    rows = (
+        User.objects.filter(among("id", ids))
+        .annotate(zone=zone)
+        .values_list("id", "zone", *(f"schedule__{f}" for f in POLICY_FIELDS))
+    )
+    schedules = {}
+    for sid, hospital_zone, *schedule in rows:
+        if schedule[0] is not None:
+            schedules[sid] = Policy(*schedule)
+        else:  # never set: the defaults, in the hospital's zone
+            zone_name = hospital_zone or "Asia/Ho_Chi_Minh"
+            schedules[sid] = Policy(zone_name, *(getattr(default, f) for f in POLICY_FIELDS[1:]))
     rules: dict[int, list[engine.Rule]] = defaultdict(list)
     fields = ("weekday", "start_time", "end_time", "slot_minutes", "valid_from", "valid_until")
-    rows = AvailabilityRule.objects.filter(specialist_id__in=ids).values_list(
+    rule_rows = AvailabilityRule.objects.filter(among("specialist_id", ids)).values_list(
         "specialist_id", *fields
     )
-    for specialist_id, *values in rows:
+    for specialist_id, *values in rule_rows:
         rules[specialist_id].append(engine.Rule(*values))
     return Policies(schedules, rules)
 
@@ -109,30 +181,21 @@ def calendars(
     end: datetime,
     policy: Policies | None = None,
 ) -> list[engine.Calendar]:
-    """One engine calendar per specialist, from a fixed number of queries."""
+    """One engine calendar per specialist, from a fixed number of queries, without their
+    bookings (`busy` reads those: the search asks for them window by window)."""
     ids = list(specialist_ids)
     policy = policy or policies(ids)
     lo, hi = start - MARGIN, end + MARGIN
     overrides: dict[int, list[engine.Override]] = defaultdict(list)
-    for o in AvailabilityOverride.objects.filter(
-        specialist_id__in=ids, date__gte=lo.date(), date__lte=hi.date()
-    ):
-        overrides[o.specialist_id].append(
-            engine.Override(o.date, o.day_off, o.start_time, o.end_time, o.slot_minutes)
-        )
+    override_rows = AvailabilityOverride.objects.filter(
+        among("specialist_id", ids), date__gte=lo.date(), date__lte=hi.date()
+    ).values_list("specialist_id", "date", "day_off", "start_time", "end_time", "slot_minutes")
+    for specialist_id, day, day_off, o_start, o_end, minutes in override_rows:
+        overrides[specialist_id].append(engine.Override(day, day_off, o_start, o_end, minutes))
     time_off: dict[int, list[engine.Interval]] = defaultdict(list)
-    for t in TimeOff.objects.filter(specialist_id__in=ids, start__lt=hi, end__gt=lo):
-        time_off[t.specialist_id].append(engine.Interval(t.start, t.end))
-    bookings: dict[int, list[engine.Interval]] = defaultdict(list)
-    rows = (
-        active_bookings()
-        .filter(specialist_id__in=ids, start__lt=hi, end__gt=lo)
-        .annotate(s=Epoch("start"), e=Epoch(Coalesce("buffer_end", "end")))
-        .values_list("specialist_id", "s", "e")
-    )
-    for specialist_id, b_start, b_end in rows:
-        if specialist_id is not None:
-            bookings[specialist_id].append(engine.Interval(_instant(b_start), _instant(b_end)))
+    time_off_rows = TimeOff.objects.filter(among("specialist_id", ids), start__lt=hi, end__gt=lo)
+    for specialist_id, t_start, t_end in time_off_rows.values_list("specialist_id", "start", "end"):
+        time_off[specialist_id].append(engine.Interval(t_start, t_end))
     holidays = frozenset(
         Holiday.objects.filter(facility=None, date__gte=lo.date(), date__lte=hi.date()).values_list(
             "date", flat=True
@@ -148,12 +211,12 @@ def calendars(
                 rules=[
                     r
                     for r in policy.rules.get(sid, [])
-                    if r.valid_until is None or r.valid_until >= lo.date()
+                    if (r.valid_until is None or r.valid_until >= lo.date())
+                    and (r.valid_from is None or r.valid_from <= hi.date())
                 ],
                 overrides=overrides.get(sid, []),
                 time_off=time_off.get(sid, []),
                 holidays=holidays,
-                bookings=bookings.get(sid, []),
                 buffer=timedelta(minutes=schedule.buffer_minutes),
                 notice=timedelta(minutes=schedule.min_notice_minutes),
                 horizon=timedelta(days=schedule.horizon_days),
@@ -163,19 +226,116 @@ def calendars(
     return out
 
 
-def room_busy(
-    room_id: int | None, *, start: datetime, end: datetime, exclude: int | None = None
-) -> engine.Busy:
-    """When the station room is taken (no buffer: the buffer is the specialist's rest)."""
-    if room_id is None:
-        return engine.NOTHING
-    qs = active_bookings().filter(
-        station_room_id=room_id, start__lt=end + MARGIN, end__gt=start - MARGIN
-    )
+@dataclass
+class Busy:
+    """Active bookings in a window: per specialist as (start, end of buffer), and the
+    station room's and the patient's as (start, end)."""
+
+    specialists: dict[Hashable, list[engine.Interval]]
+    room: list[engine.Interval]
+    patient: list[engine.Interval]
+
+
+def busy(
+    specialist_ids: list[int],
+    lo: datetime,
+    hi: datetime,
+    *,
+    room_id: int | None = None,
+    patient_id: int | None = None,
+    exclude: int | None = None,
+) -> Busy:
+    """Active bookings overlapping [lo, hi) of these specialists (with their buffers), of
+    the station room and of the patient (without: the buffer is the specialist's rest),
+    in one query: each round trip to the database counts on a busy server. `exclude`: a
+    consult being moved, which must not stand in its own way."""
+    wanted = Q(among("specialist_id", specialist_ids)) & _overlaps(lo, hi, reach=True)
+    if room_id is not None:
+        wanted |= Q(station_room_id=room_id) & _overlaps(lo, hi, reach=False)
+    if patient_id is not None:
+        wanted |= Q(patient_id=patient_id) & _overlaps(lo, hi, reach=False)
+    qs = _with_spans(active_bookings()).filter(wanted)
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
-    rows = qs.annotate(s=Epoch("start"), e=Epoch("end")).values_list("s", "e")
-    return engine.Busy(engine.Interval(_instant(s), _instant(e)) for s, e in rows)
+    rows = (
+        qs.annotate(s=Epoch("start"), e=Epoch("end"), r=Epoch(Coalesce("buffer_end", "end")))
+        .order_by()
+        .values_list("specialist_id", "station_room_id", "patient_id", "s", "e", "r")
+    )
+    wanted_ids = set(specialist_ids)
+    out = Busy(defaultdict(list), [], [])
+    for specialist_id, room, patient, b_start, b_end, b_reach in rows:
+        start = _instant(b_start)
+        if specialist_id in wanted_ids:
+            out.specialists[specialist_id].append(engine.Interval(start, _instant(b_reach)))
+        if room_id is not None and room == room_id:
+            out.room.append(engine.Interval(start, _instant(b_end)))
+        if patient_id is not None and patient == patient_id:
+            out.patient.append(engine.Interval(start, _instant(b_end)))
+    return out
+
+
+# Touching or overlapping bookings of one specialist merged into one interval, in the
+# database: a fully booked day comes back as a row per run of consults, not one per
+# consult, and the engine steps over each run at once. A row starts a new run unless it
+# begins before the latest end of the rows before it (touching merges, as engine.Busy).
+RUNS = """
+SELECT specialist_id, MIN(s), MAX(r) FROM (
+    SELECT specialist_id, s, r,
+           SUM(starts_run) OVER (PARTITION BY specialist_id ORDER BY s, r ROWS UNBOUNDED PRECEDING)
+               AS run
+    FROM (
+        SELECT specialist_id, s, r,
+               CASE WHEN s <= MAX(r) OVER (
+                   PARTITION BY specialist_id ORDER BY s, r
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+               ) THEN 0 ELSE 1 END AS starts_run
+        FROM ({bookings}) AS bookings
+    ) AS marked
+) AS numbered
+GROUP BY specialist_id, run
+"""
+
+
+def booked_runs(
+    specialist_ids: list[int], lo: datetime, hi: datetime
+) -> dict[Hashable, list[engine.Interval]]:
+    """Active bookings of these specialists overlapping [lo, hi), as (start, end of buffer),
+    merged into runs (`RUNS`): for the search, which needs no per-consult rows."""
+    bookings = (
+        _with_spans(active_bookings())
+        .filter(Q(among("specialist_id", specialist_ids)) & _overlaps(lo, hi, reach=True))
+        .annotate(s=Epoch("start"), r=Epoch(Coalesce("buffer_end", "end")))
+        .order_by()
+        .values_list("specialist_id", "s", "r")
+    )
+    sql, params = bookings.query.sql_with_params()
+    runs: dict[Hashable, list[engine.Interval]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(RUNS.format(bookings=sql), params)
+        for specialist_id, b_start, b_reach in cursor.fetchall():
+            runs[specialist_id].append(engine.Interval(_instant(b_start), _instant(b_reach)))
+    return runs
+
+
+def day_counts(
+    capped: dict[Hashable, ZoneInfo], lo: datetime, hi: datetime
+) -> dict[Hashable, Counter[date]]:
+    """Active bookings per local day of each of these specialists (with their zones), for
+    every local day that [lo, hi) touches: for the daily cap."""
+    counts: dict[Hashable, Counter[date]] = defaultdict(Counter)
+    if not capped:
+        return counts
+    rows = (
+        active_bookings()
+        .filter(among("specialist_id", capped), start__gte=lo - MARGIN, start__lt=hi + MARGIN)
+        .annotate(s=Epoch("start"))
+        .order_by()
+        .values_list("specialist_id", "s")
+    )
+    for specialist_id, b_start in rows:
+        counts[specialist_id][_instant(b_start).astimezone(capped[specialist_id]).date()] += 1
+    return counts
 
 
 def free_slots_search(
@@ -188,27 +348,25 @@ def free_slots_search(
 ) -> list[tuple[engine.Slot, Membership]]:
     """The earliest free slots of these specialists while `room` is free too.
 
-    Searched in windows of one day, then two, four…: every slot of one window is earlier
-    than any of the next, so the search stops at the first window that fills `limit` and
-    usually reads a day or two of bookings, not eight weeks."""
+    Rules, overrides, time off and holidays are read once; bookings window by window as
+    `engine.search` asks, starting with the few instants that hold the first `limit`
+    candidates, so a search usually reads a few hundred bookings, not eight weeks."""
     now = timezone.now()
-    policy = policies(members)
-    found: list[engine.Slot] = []
-    window, chunk_start = FIRST_WINDOW, start
-    while chunk_start < end and len(found) < limit:
-        chunk_end = min(end, chunk_start + window)
-        cals = calendars(members, start=chunk_start, end=chunk_end, policy=policy)
-        busy = room_busy(room.pk if room else None, start=chunk_start, end=chunk_end)
-        found += engine.earliest_slots(
-            cals,
-            now=now,
-            start=chunk_start,
-            end=chunk_end,
-            room_busy=busy,
-            limit=limit - len(found),
-        )
-        chunk_start, window = chunk_end, window * 2
-    return [(slot, members[slot.key]) for slot in found]  # type: ignore[index]
+    cals = calendars(members, start=start, end=end)
+    capped = {c.key: c.tz for c in cals if c.max_per_day is not None}
+    room_id = room.pk if room else None
+
+    def load(keys: list[Hashable], lo: datetime, hi: datetime) -> engine.Taken:
+        bookings = booked_runs(cast(list[int], keys), lo, hi)  # the keys are user ids
+        room_busy = engine.NOTHING
+        if room_id is not None:
+            room_busy = engine.Busy(busy([], lo, hi, room_id=room_id).room)
+        counts = day_counts({k: capped[k] for k in keys if k in capped}, lo, hi)
+        return engine.Taken(bookings, counts, room_busy)
+
+    found = engine.search(cals, load, now=now, start=start, end=end, limit=limit)
+    whole = specialist_memberships().in_bulk([members[s.key].pk for s in found])  # type: ignore[index]
+    return [(slot, whole[members[slot.key].pk]) for slot in found]  # type: ignore[index]
 
 
 def default_room(station: Facility) -> StationRoom | None:
@@ -216,8 +374,12 @@ def default_room(station: Facility) -> StationRoom | None:
 
 
 def specialists_for_search(*, specialty: str = "", specialist: str = "") -> dict[int, Membership]:
-    """Active specialist memberships by user id, filtered by specialty code/id or user id."""
-    qs = specialist_memberships().order_by("id")
+    """Active specialist memberships by user id, filtered by specialty code/id or user id.
+
+    Lean rows (ids only: a specialty may hold hundreds); `free_slots_search` reads the
+    specialists it finds in full."""
+    qs = Membership.objects.filter(role=Membership.Role.SPECIALIST, is_active=True)
+    qs = qs.only("id", "user_id", "facility_id").order_by("id")
     if specialty:
         condition = Q(specialties__code=specialty)
         if _is_uuid(specialty):

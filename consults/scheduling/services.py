@@ -84,17 +84,19 @@ def _check_slot(
         )
     exclude = ignore.pk if ignore is not None else None
     [cal] = selectors.calendars([specialist.pk], start=start, end=end)
-    if ignore is not None and ignore.start and ignore.end:
-        own = engine.Interval(ignore.start, ignore.buffer_end or ignore.end)
-        cal.bookings = [b for b in cal.bookings if b != own]
-    room_busy = selectors.room_busy(
-        room.pk if room else None, start=start, end=end, exclude=exclude
+    # The whole local days around the slot: the daily cap counts every consult of the day.
+    taken = selectors.busy(
+        [specialist.pk],
+        start - selectors.MARGIN,
+        end + selectors.MARGIN,
+        room_id=room.pk if room else None,
+        patient_id=patient.pk,
+        exclude=exclude,
     )
+    cal.bookings = taken.specialists.get(specialist.pk, [])
+    room_busy = engine.Busy(taken.room)
     code = engine.check_booking(cal, now=timezone.now(), start=start, end=end, room_busy=room_busy)
-    patient_busy = selectors.active_bookings().filter(patient=patient, start__lt=end, end__gt=start)
-    if exclude is not None:
-        patient_busy = patient_busy.exclude(pk=exclude)
-    if code is None and patient_busy.exists():
+    if code is None and engine.Busy(taken.patient).overlaps(start, end):
         code = "patient_busy"
     if code is not None:
         raise booking_error(code, cal)
@@ -102,8 +104,10 @@ def _check_slot(
 
 
 def _save_slot(consult: Consultation, fields: list[str] | None = None) -> None:
+    """Save; a clash the exclusion constraints catch becomes its booking error. No
+    savepoint: the error leaves the caller's transaction, which rolls back."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(savepoint=False):
             consult.save(update_fields=fields)
     except IntegrityError as exc:
         raise _constraint_error(exc) from exc
@@ -121,10 +125,16 @@ def lock_resources(*, specialist: User, room: StationRoom | None, patient: Patie
     if connection.vendor != "postgresql":
         return
     keys = [(1, specialist.pk), (2, room.pk if room else None), (3, patient.pk)]
+    namespaces, ids = zip(*[(n, pk) for n, pk in keys if pk is not None], strict=True)
+    # One round trip. PostgreSQL evaluates volatile functions of the select list after
+    # ORDER BY, so the locks are taken in this order.
     with connection.cursor() as cursor:
-        for namespace, pk in keys:
-            if pk is not None:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, pk])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(k.namespace, k.id) "
+            "FROM unnest(%s::int[], %s::int[]) WITH ORDINALITY AS k(namespace, id, n) "
+            "ORDER BY k.n",
+            [list(namespaces), list(ids)],
+        )
 
 
 def consultation_book(
@@ -167,7 +177,7 @@ def consultation_book(
         ConsultationEvent.objects.create(
             consultation=consult, actor=actor, from_status="", to_status=S.BOOKED
         )
-        reminders.plan(consult)
+        reminders.plan(consult, new=True)
         audit_record(
             actor=actor, action=AuditEntry.Action.CREATE, obj=consult, patient=patient, via=via
         )

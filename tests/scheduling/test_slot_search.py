@@ -143,3 +143,50 @@ def test_it_finds_slots_beyond_a_fully_blocked_first_week(
     body = search(api, cast.nurse, **params)
     assert body["results"][0]["start"] == at(day + timedelta(days=10), 8).isoformat()
     assert body["count"] == 20
+
+
+def test_it_steps_over_a_morning_booked_back_to_back(
+    cast: Cast, hours: SpecialistSchedule, day: date, api: Api, book: BookFn
+) -> None:
+    for hour, minute in ((8, 0), (8, 30), (9, 0)):
+        assert book(at(day, hour, minute)).status_code == 201
+    params = {"specialist": str(cast.specialist.external_id), "from": at(day, 0).isoformat()}
+    body = search(api, cast.nurse, **params)
+    assert [r["start"] for r in body["results"][:2]] == [
+        at(day, 9, 30).isoformat(),
+        at(day, 10).isoformat(),
+    ]
+
+
+def test_the_database_merges_touching_bookings_into_runs_per_specialist(
+    cast: Cast, day: date
+) -> None:
+    from consults.models import Consultation
+    from consults.scheduling import selectors
+    from consults.scheduling.engine import Interval
+
+    def consult(specialist: User, hour: int, minute: int = 0, **kw: object) -> None:
+        factories.make_consultation(
+            patient=factories.make_patient(cast.station),
+            specialist=specialist,
+            hospital=cast.hospital,
+            start=at(day, hour, minute),
+            **kw,
+        )
+
+    consult(cast.specialist, 8)
+    consult(cast.specialist, 8, 30)  # touches the first: one run 08:00–09:00
+    consult(cast.specialist, 9, 30, buffer_end=at(day, 10, 15))  # its buffer reaches on
+    consult(cast.specialist, 10, 15)  # touches that buffer: one run 09:30–10:45
+    consult(cast.specialist, 11, status=Consultation.Status.CANCELLED)  # frees its time
+    consult(cast.other_specialist, 9)
+    runs = selectors.booked_runs(
+        [cast.specialist.pk, cast.other_specialist.pk], at(day, 0), at(day, 23)
+    )
+    assert sorted(runs[cast.specialist.pk]) == [
+        Interval(at(day, 8), at(day, 9)),
+        Interval(at(day, 9, 30), at(day, 10, 45)),
+    ]
+    assert runs[cast.other_specialist.pk] == [Interval(at(day, 9), at(day, 9, 30))]
+    # Only what overlaps the window asked for.
+    assert selectors.booked_runs([cast.specialist.pk], at(day, 10, 45), at(day, 12)) == {}
