@@ -65,6 +65,7 @@ def _census() -> dict[str, Any]:
         "reauth_live": len(reauth._live),
         "reauth_sweepers": len(reauth._sweepers),
         "layer_receive_buffer": len(getattr(layer, "receive_buffer", {})),
+        "layer_idle_channels": len(getattr(layer, "idle_since", {})),
         "layer_clean_locks": len(getattr(getattr(layer, "receive_clean_locks", None), "locks", {})),
         "layer_cleaners": len(getattr(layer, "receive_cleaners", [])),
     }
