@@ -82,3 +82,23 @@ async def test_a_consumer_between_two_messages_keeps_what_is_buffered_for_it() -
     layer.sweep(now=layer.idle_since[slow] + 0.9)
     assert await layer.receive(slow) == {"type": "b"}
     await layer.flush()
+
+
+def test_a_join_and_a_leave_stay_within_their_statement_budget(
+    cast, consultation, django_assert_max_num_queries
+) -> None:
+    # Every connection pays these on the process's one database thread (the soak's
+    # cycles/s); the budget is today's count, so a new query per join shows up here.
+    from clinics.audit import Via
+    from consults.room.access import room_participant
+    from consults.room.presence import room_join, room_leave
+
+    via = Via(ip="127.0.0.1", channel="ws")
+    nurse = room_participant(consultation_id=str(consultation.external_id), user=cast.nurse)
+    room_join(participant=nurse, peer_id="p-warm", channel_name="c!warm", via=via)
+    room_leave(consultation=consultation, peer_id="p-warm", reason="left")
+
+    with django_assert_max_num_queries(8):  # BEGIN, lock, status, peers, rev, peer, audit, COMMIT
+        room_join(participant=nurse, peer_id="p-1", channel_name="c!1", via=via)
+    with django_assert_max_num_queries(7):  # BEGIN, lock, status, peers, delete, rev, COMMIT
+        room_leave(consultation=consultation, peer_id="p-1", reason="left")
