@@ -1,26 +1,57 @@
-"""Signaling relay latency A → server → B: the app's room vs the F2 floor (a minimal Channels
-relay consumer on the same daphne + Redis), with 1 room and with 200 rooms (400 sockets).
+"""Signaling relay latency A → daphne → Redis → daphne → B through TWO daphne processes (the
+two peers of every room on different processes), the app's room against the F2 floor (a
+minimal Channels relay consumer on the same daphnes + Redis, measured in the same run), for
+a sweep of concurrent rooms. Writes bench/RESULTS.md and the plot bench/relay_latency.png.
 
-    DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/room_relay.py
+    DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/room_relay.py \
+        [--rooms 1,50,100,200] [--seconds 15] [--no-plot]
 
-Budget (DESIGN.md): relay p50 ≤ 1.5 × F2's; p99 ≤ 10 ms with 200 rooms active.
+Budget (DESIGN.md): relay p50 ≤ 1.5 × F2's; p99 ≤ 10 ms with 200 rooms (400 sockets) active.
+The plot needs matplotlib (bench/requirements.txt).
 """
 
+import argparse
 import asyncio
+import contextlib
 import json
+import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.room_common import Server, django_setup, prepare, summary, write_section
+from bench.room_common import ROOT, Server, django_setup, prepare, summary, write_section
 
-# Offers per second per room (the app allows 30/s). 200 rooms × 0.5/s = 100 frames/s through
-# one daphne, already more than 400 sockets' steady state (a ping every 10 s = 40/s).
-RATE_PER_ROOM = {1: 25.0, 200: 0.5}
-SECONDS = {1: 20.0, 200: 20.0}
+# The whole run offers TOTAL_RATE offers a second (at most MAX_ROOM_RATE per room, under the
+# app's limit of 30/s): 200 rooms × 0.5/s = 100 frames/s, more than 400 sockets' steady
+# state (a ping every 10 s = 40/s). So the stages differ by how many rooms are live, not by
+# how much is relayed (except 1 room, which cannot carry 100/s alone).
+TOTAL_RATE = 100.0
+MAX_ROOM_RATE = 25.0
+PLOT = ROOT / "bench" / "relay_latency.png"
+
+
+def rate_for(rooms: int) -> float:
+    return min(MAX_ROOM_RATE, TOTAL_RATE / rooms)
+
+
+@dataclass
+class Stage:
+    latencies: list[float] = field(default_factory=list)
+    sent: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def error(self, code: str) -> None:
+        self.errors[code] = self.errors.get(code, 0) + 1
+
+    def report(self) -> dict[str, Any]:
+        out: dict[str, Any] = summary(self.latencies) if self.latencies else {"n": 0}
+        out |= {"sent": self.sent, "lost": self.sent - len(self.latencies)}
+        out["errors"] = dict(self.errors)
+        return out
 
 
 async def connect(url: str, cookie: str | None) -> Any:
@@ -31,36 +62,53 @@ async def connect(url: str, cookie: str | None) -> Any:
     return await ws_connect(url, origin=origin, additional_headers=headers, max_size=2**20)  # type: ignore[arg-type]
 
 
-async def app_pair(server: Server, consult: str, cookies: dict[str, str]) -> tuple[Any, Any, str]:
-    url = f"{server.ws}/ws/consultations/{consult}/"
-    a = await connect(url, cookies["station"])
+async def app_pair(
+    a_server: Server, b_server: Server, consult: str, cookies: dict[str, str]
+) -> tuple[Any, Any, str]:
+    """The station on one process, the specialist on the other; returns (a, b, b's peer)."""
+    path = f"/ws/consultations/{consult}/"
+    a = await connect(a_server.ws + path, cookies["station"])
     await a.send(json.dumps({"type": "hello"}))
     while json.loads(await a.recv())["type"] != "welcome":
         pass
-    b = await connect(url, cookies["specialist"])
+    b = await connect(b_server.ws + path, cookies["specialist"])
     await b.send(json.dumps({"type": "hello"}))
     welcome = json.loads(await b.recv())
-    target = welcome["peer"]
-    return a, b, target
+    # a must know b before it addresses it: wait for its peer_joined (sent through Redis).
+    while json.loads(await a.recv())["type"] != "peer_joined":
+        pass
+    return a, b, welcome["peer"]
 
 
-async def floor_pair(server: Server) -> tuple[Any, Any, str]:
-    a = await connect(f"{server.ws}/ws/floor/", None)
-    b = await connect(f"{server.ws}/ws/floor/", None)
+async def floor_pair(a_server: Server, b_server: Server) -> tuple[Any, Any, str]:
+    a = await connect(f"{a_server.ws}/ws/floor/", None)
+    b = await connect(f"{b_server.ws}/ws/floor/", None)
     await a.recv()
     target = json.loads(await b.recv())["me"]
     return a, b, target
 
 
-async def measure(pairs: list[tuple[Any, Any, str]], rate: float, seconds: float) -> list[float]:
-    latencies: list[float] = []
-    sent: dict[str, float] = {}
+async def measure(pairs: list[tuple[Any, Any, str]], rate: float, seconds: float) -> Stage:
+    from websockets.exceptions import ConnectionClosed
+
+    stage = Stage()
+    sent_at: dict[str, float] = {}
+    drained = asyncio.Event()
 
     async def reader(ws: Any) -> None:
-        async for text in ws:
-            frame = json.loads(text)
-            if frame.get("type") == "offer" and frame["sdp"] in sent:
-                latencies.append((time.perf_counter() - sent.pop(frame["sdp"])) * 1000)
+        try:
+            async for text in ws:
+                frame = json.loads(text)
+                kind = frame.get("type")
+                if kind == "offer" and frame["sdp"] in sent_at:
+                    took = time.perf_counter() - sent_at.pop(frame["sdp"])
+                    stage.latencies.append(took * 1000)
+                    if not sent_at:
+                        drained.set()
+                elif kind in ("error", "resync"):
+                    stage.error(frame.get("code") or kind)
+        except ConnectionClosed as closed:
+            stage.error(f"closed {closed.rcvd.code if closed.rcvd else 'abnormally'}")
 
     async def writer(index: int, ws: Any, target: str) -> None:
         await asyncio.sleep(index / len(pairs) / rate)  # spread the rooms over the period
@@ -69,66 +117,133 @@ async def measure(pairs: list[tuple[Any, Any, str]], rate: float, seconds: float
         while time.perf_counter() < end:
             n += 1
             key = f"v=0 {index}-{n}"
-            sent[key] = time.perf_counter()
+            sent_at[key] = time.perf_counter()
+            stage.sent += 1
             await ws.send(json.dumps({"type": "offer", "to": target, "sdp": key}))
             await asyncio.sleep(1 / rate)
 
-    readers = [asyncio.ensure_future(reader(b)) for _, b, _ in pairs]
+    readers = [asyncio.ensure_future(reader(ws)) for a, b, _ in pairs for ws in (a, b)]
     await asyncio.gather(*(writer(i, a, t) for i, (a, _, t) in enumerate(pairs)))
-    await asyncio.sleep(0.5)
-    for task in readers:
-        task.cancel()
+    if sent_at:  # the last frames in flight
+        drained.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(drained.wait(), 5)
     for a, b, _ in pairs:
         await a.close()
         await b.close()
-    return latencies
+    await asyncio.gather(*readers)
+    return stage
 
 
-async def run(server: Server, consults: list[str], cookies: dict[str, str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for rooms in (1, 200):
-        floor = [await floor_pair(server) for _ in range(rooms)]
-        out[f"floor-{rooms}"] = summary(await measure(floor, RATE_PER_ROOM[rooms], SECONDS[rooms]))
-        app = [await app_pair(server, c, cookies) for c in consults[:rooms]]
-        out[f"app-{rooms}"] = summary(await measure(app, RATE_PER_ROOM[rooms], SECONDS[rooms]))
+async def run(
+    servers: tuple[Server, Server],
+    consults: list[str],
+    cookies: dict[str, str],
+    sweep: list[int],
+    seconds: float,
+) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for rooms in sweep:
+        load = os.getloadavg()[0]
+        floor = [await floor_pair(*servers) for _ in range(rooms)]
+        f = (await measure(floor, rate_for(rooms), seconds)).report()
+        app = [await app_pair(*servers, c, cookies) for c in consults[:rooms]]
+        a = (await measure(app, rate_for(rooms), seconds)).report()
         consults = consults[rooms:]
+        out[rooms] = {"floor": f, "app": a, "load": load}
+        print(rooms, json.dumps(out[rooms]), flush=True)
     return out
 
 
+def plot(results: dict[int, dict[str, Any]], title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rooms = sorted(results)
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    for path, colour in (("floor", "tab:gray"), ("app", "tab:blue")):
+        label = "F2 minimal relay" if path == "floor" else "app room"
+        for stat, style in (("p50", "-o"), ("p99", "--s")):
+            ys = [results[r][path].get(stat, float("nan")) for r in rooms]
+            ax.plot(rooms, ys, style, color=colour, label=f"{label} {stat}")
+    ax.axhline(10, color="tab:red", linewidth=1, label="budget p99 (200 rooms)")
+    ax.set_yscale("log")
+    ax.set_xlabel("concurrent rooms (2 sockets each, on 2 daphne processes)")
+    ax.set_ylabel("relay latency A → B (ms)")
+    ax.set_xticks(rooms)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(PLOT)
+    plt.close(fig)
+
+
+def _errors(r: dict[str, Any]) -> str:
+    parts = [f"{n} {code}" for code, n in sorted(r["errors"].items())]
+    return ", ".join(parts) or "0"
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rooms", default="1,50,100,200")
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--no-plot", action="store_true")
+    args = parser.parse_args()
+    sweep = [int(n) for n in args.rooms.split(",")]
     django_setup()
-    consults, cookies = prepare(rooms=201)
-    server = Server()
+    consults, cookies = prepare(rooms=sum(sweep))
+    load_before = os.getloadavg()
+    servers = (Server(), Server())
     try:
-        results = asyncio.run(run(server, consults, cookies))
+        results = asyncio.run(run(servers, consults, cookies, sweep, args.seconds))
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
     rows = []
-    for rooms in (1, 200):
-        f, a = results[f"floor-{rooms}"], results[f"app-{rooms}"]
+    for rooms in sweep:
+        f, a = results[rooms]["floor"], results[rooms]["app"]
         rows.append(
-            f"| {rooms} ({2 * rooms} sockets, {RATE_PER_ROOM[rooms]:g} msg/s/room) "
+            f"| {rooms} | {2 * rooms} | {rate_for(rooms):g} | {results[rooms]['load']:.1f} "
             f"| {f['p50']:.2f} / {f['p99']:.2f} | {a['p50']:.2f} / {a['p99']:.2f} "
-            f"| {a['p50'] / f['p50']:.2f}× | {a['n']} |"
+            f"| {a['p50'] / f['p50']:.2f}× | {a['n']} / {a['sent']} | {_errors(a)} "
+            f"| {f['n']} / {f['sent']} |"
         )
-        print(rooms, "floor", f, "app", a)
-    ok_ratio = results["app-1"]["p50"] <= 1.5 * results["floor-1"]["p50"]
-    ok_p99 = results["app-200"]["p99"] <= 10
+    ratios = {r: results[r]["app"]["p50"] / results[r]["floor"]["p50"] for r in sweep}
+    ok_ratio = all(v <= 1.5 for v in ratios.values())
+    top = max(sweep)
+    p99_line = (
+        f"Budget p99 ≤ 10 ms with 200 rooms: "
+        f"{'met' if results[200]['app']['p99'] <= 10 else 'NOT met'}."
+        if 200 in results
+        else f"(200 rooms not in this sweep; largest {top}.)"
+    )
     body = "\n".join(
         [
-            "Signaling relay A → daphne → Redis → daphne → B, one daphne process, loopback.",
-            "F2 = a minimal Channels relay consumer (bench/room_asgi.py) on the same daphne +",
-            "Redis, measured in the same run. Latencies in ms (client send → peer receive).",
+            "Signaling relay A → daphne 1 → Redis → daphne 2 → B: the two peers of every room",
+            "on different daphne processes (one Redis), loopback. F2 = a minimal Channels relay",
+            "consumer (bench/room_asgi.py) on the same two daphnes + Redis, measured in the",
+            "same run just before the app at each size. Latency = client send → peer receive",
+            f"(ms); {args.seconds:g} s per stage; load = 1-minute load average as the stage "
+            f"began (before the run: {load_before[0]:.1f}).",
             "",
-            "| rooms | F2 p50 / p99 | app p50 / p99 | app p50 ÷ F2 p50 | samples |",
-            "|---|---|---|---|---|",
+            "| rooms | sockets | offers/s/room | load | F2 p50 / p99 | app p50 / p99 "
+            "| app p50 ÷ F2 p50 | app received / sent | app errors | F2 received / sent |",
+            "|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
-            f"Budget p50 ≤ 1.5 × F2 (1 room): {'met' if ok_ratio else 'NOT met'}. "
-            f"Budget p99 ≤ 10 ms with 200 rooms: {'met' if ok_p99 else 'NOT met'}.",
+            f"Budget p50 ≤ 1.5 × F2 at every size: {'met' if ok_ratio else 'NOT met'} "
+            f"(ratios {', '.join(f'{r}: {v:.2f}×' for r, v in ratios.items())}). {p99_line}",
+            "",
+            "![relay latency vs rooms](relay_latency.png)",
         ]
     )
     write_section("Room: signaling relay latency (bench/room_relay.py)", body)
+    if not args.no_plot:
+        stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        plot(results, f"Signaling relay, 2 daphne + Redis, {stamp}, load {load_before[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -6,10 +6,17 @@ again at the end. The floor runs the same cycles against the minimal relay (F2, 
 no database) in the same run.
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… python bench/soak_connections.py [cycles]
+
+With --census (BENCH_DEBUG in bench/room_asgi.py), the run also prints which kinds of live
+objects in daphne grew between the end of the warm-up and the end of the cycles, and the
+sizes of the structures a closed connection could leave behind (the room's registries, the
+channel layer's receive buffers): how the leak of django/channels_redis#384 was found.
 """
 
 import asyncio
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -17,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.room_common import Server, django_setup, prepare, write_section
+from bench.room_common import ROOT, Server, django_setup, prepare, write_section
 
 WARM_UP = 500
 CONCURRENCY = 8
@@ -57,13 +64,40 @@ async def run(url: str, cookie: str | None, hello: bool, cycles: int) -> float:
     return time.monotonic() - started
 
 
+def census(server: Server, n: int) -> dict[str, Any]:
+    """Ask daphne for a census (SIGUSR1) and wait for its file."""
+    server.proc.send_signal(signal.SIGUSR1)
+    path = Path(f"{os.environ['BENCH_DEBUG']}.{n}.json")
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            return dict(json.loads(path.read_text()))
+        except (FileNotFoundError, ValueError):
+            if time.monotonic() > deadline:
+                raise TimeoutError("daphne wrote no census") from None
+            time.sleep(0.2)
+
+
+def census_growth(first: dict[str, Any], last: dict[str, Any]) -> None:
+    for key in first:
+        if key != "types":
+            print(f"  {key}: {first[key]} → {last[key]}")
+    kinds = set(first["types"]) | set(last["types"])
+    grown = {k: last["types"].get(k, 0) - first["types"].get(k, 0) for k in kinds}
+    for kind, n in sorted(grown.items(), key=lambda kv: -kv[1])[:15]:
+        print(f"  {n:+8d} {kind}")
+
+
 def soak(server: Server, url: str, cookie: str | None, hello: bool, cycles: int) -> dict[str, Any]:
     asyncio.run(run(url, cookie, hello, WARM_UP))
     time.sleep(2)  # let the server finish closing the warm-up sockets
     before = rss_kib(server.proc.pid)
+    first = census(server, 1) if os.environ.get("BENCH_DEBUG") else None
     seconds = asyncio.run(run(url, cookie, hello, cycles))
     time.sleep(2)
     after = rss_kib(server.proc.pid)
+    if first is not None:
+        census_growth(first, census(server, 2))
     return {
         "before": before,
         "after": after,
@@ -73,7 +107,11 @@ def soak(server: Server, url: str, cookie: str | None, hello: bool, cycles: int)
 
 
 def main() -> None:
-    cycles = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    args = [a for a in sys.argv[1:] if a != "--census"]
+    cycles = int(args[0]) if args else 10_000
+    if "--census" in sys.argv:
+        (ROOT / "artifacts").mkdir(exist_ok=True)
+        os.environ["BENCH_DEBUG"] = str(ROOT / "artifacts" / f"soak-census-{os.getpid()}")
     django_setup()
     consults, cookies = prepare(1)
     results = {}

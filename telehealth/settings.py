@@ -148,8 +148,12 @@ if REDIS_URL:
     _layer_config: dict[str, object] = {"hosts": [_redis_host], "capacity": 1500, "expiry": 30}
     if CHANNEL_LAYER_KEY:
         _layer_config["symmetric_encryption_keys"] = [CHANNEL_LAYER_KEY]
+    # channels-redis, minus its leak of messages for channels already gone (see the module).
     CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": _layer_config}
+        "default": {
+            "BACKEND": "consults.room.channel_layer.RedisChannelLayer",
+            "CONFIG": _layer_config,
+        }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -4,6 +4,7 @@ import os
 
 import pytest
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.db import connection
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_ci_runs_on_postgresql_and_redis() -> None:
     assert connection.vendor == "postgresql"
     layer = get_channel_layer()
-    assert type(layer).__module__ == "channels_redis.core"
+    assert isinstance(layer, RedisChannelLayer)
 
 
 async def test_the_channel_layer_delivers_a_message() -> None:

@@ -9,6 +9,7 @@ import secrets
 import time
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -107,6 +108,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 "exclude": self.peer if exclude_self else None,
             },
         )
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels runs Django's close_old_connections before every handler, in the one
+        thread that also runs every database call of the process: each relayed frame then
+        queued behind joins and access re-checks (the 200-room relay p99 in bench/). This
+        consumer reaches the database only through database_sync_to_async, which does the
+        same clean-up around each call, so frames go straight to their handler."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- lifecycle -------------------------------------------------------------------
     async def connect(self) -> None:

@@ -46,8 +46,13 @@ def peer_ttl() -> timedelta:
 
 
 def _lock_room(consult: Consultation) -> RoomState:
-    state, _ = RoomState.objects.get_or_create(consultation=consult)
-    return RoomState.objects.select_for_update().get(pk=state.pk)
+    """Lock the room's row (made on first use), then re-read the consult's status: it may
+    have moved since the participant was resolved, or while this join waited for the lock.
+    (Read in a statement of its own: a join in the locking query would hand back the
+    consult's row as of before the wait.)"""
+    state, _ = RoomState.objects.select_for_update().get_or_create(consultation=consult)
+    consult.refresh_from_db(fields=["status"])
+    return state
 
 
 def _transition(consult: Consultation, to: str, actor: Any, reason: str) -> None:
@@ -85,12 +90,11 @@ def room_join(*, participant: Participant, peer_id: str, channel_name: str, via:
     now = timezone.now()
     with transaction.atomic():
         state = _lock_room(consult)
-        consult.refresh_from_db(fields=["status"])
-        room = RoomPeer.objects.filter(consultation=consult)
-        departures = _remove(
-            state, list(room.filter(member=participant.member)), "replaced"
-        ) + _remove(state, list(room.filter(last_seen__lt=now - peer_ttl())), "timeout")
-        peers = list(room.order_by("joined_rev"))
+        room = list(RoomPeer.objects.filter(consultation=consult).order_by("joined_rev"))
+        replaced = [p for p in room if p.member == participant.member]
+        stale = [p for p in room if p not in replaced and p.last_seen < now - peer_ttl()]
+        departures = _remove(state, replaced, "replaced") + _remove(state, stale, "timeout")
+        peers = [p for p in room if p not in replaced and p not in stale]
         if len(peers) >= getattr(settings, "ROOM_MAX_PEERS", 4):
             raise RoomDenied(CLOSE_NOT_JOINABLE, "room_full")
         state.rev += 1
@@ -122,13 +126,13 @@ def room_leave(*, consultation: Consultation, peer_id: str, reason: str) -> list
     """Remove a connection (if it is still there: it may have been replaced or timed out)."""
     with transaction.atomic():
         state = _lock_room(consultation)
-        rows = list(RoomPeer.objects.filter(consultation=consultation, peer_id=peer_id))
+        room = list(RoomPeer.objects.filter(consultation=consultation))
+        rows = [p for p in room if p.peer_id == peer_id]
         if not rows:
             return []
-        consultation.refresh_from_db(fields=["status"])
         departures = _remove(state, rows, reason)
         state.save(update_fields=["rev"])
-        _after_change(consultation, list(RoomPeer.objects.filter(consultation=consultation)), None)
+        _after_change(consultation, [p for p in room if p.peer_id != peer_id], None)
     return departures
 
 
@@ -143,7 +147,6 @@ def room_heartbeat(
     if stale.exists():
         with transaction.atomic():
             state = _lock_room(consultation)
-            consultation.refresh_from_db(fields=["status"])
             departures = _remove(state, list(stale), "timeout")
             state.save(update_fields=["rev"])
             _after_change(
