@@ -28,6 +28,7 @@ from consults.room.access import (
     RoomDenied,
     consultation_by_id,
 )
+from consults.room.sessions import join_session_group, leave_session_group
 
 MAX_FRAME_BYTES = 64 * 1024
 RATE_PER_SECOND = 40
@@ -79,12 +80,17 @@ class NotesConsumer(JsonWebsocketConsumer):
             return
         self.group = events.notes_group(self.session.consultation)
         async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
+        async_to_sync(join_session_group)(self)
         self.window = (time.monotonic(), 0)
         self.send_json(frames.notes_sync(self.session, {}))
 
     def disconnect(self, code: int) -> None:
+        async_to_sync(leave_session_group)(self)
         if hasattr(self, "group"):
             async_to_sync(self.channel_layer.group_discard)(self.group, self.channel_name)
+
+    def session_ended(self, event: dict[str, Any]) -> None:
+        self._deny(RoomDenied(CLOSE_UNAUTHENTICATED, "logged_out"))
 
     def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.session is None:

@@ -33,6 +33,7 @@ from consults.room.access import (
 from consults.room.events import consultation_payload, room_group
 from consults.room.models import RoomPeer
 from consults.room.services import quality_report_record, room_ticket_redeem
+from consults.room.sessions import join_session_group, leave_session_group
 from consults.room.turn import ice_servers_for
 from telehealth.errors import AppError
 
@@ -138,6 +139,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
+            await join_session_group(self)
             try:
                 self.participant = await _resolve(self.consultation_id, user, None)
             except RoomDenied as denied:
@@ -164,6 +166,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         await self.send_frame({"type": "error", "code": code, "message": str(message), "ref": ref})
 
     async def disconnect(self, code: int) -> None:
+        await leave_session_group(self)
         timer = getattr(self, "hello_timer", None)
         if timer is not None:
             timer.cancel()
@@ -442,6 +445,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def room_frame(self, event: dict[str, Any]) -> None:
         if self.peer and event.get("exclude") != self.peer:
             await self.send_frame(event["frame"])
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        await self.deny(RoomDenied(CLOSE_UNAUTHENTICATED, "logged_out"))
 
     async def room_kick(self, event: dict[str, Any]) -> None:
         if self.participant is not None and self.participant.member == event["member"]:

@@ -3,6 +3,8 @@
 Sync helpers here are for services (call them on commit); consumers use the layer directly.
 """
 
+import hashlib
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -19,6 +21,22 @@ def room_group(consultation_id: Any) -> str:
 
 def user_group(user_external_id: Any) -> str:
     return f"user.{str(user_external_id).replace('-', '')}"
+
+
+def session_group(session_key: str) -> str:
+    """Every socket opened with one browser session (the key itself never goes to Redis)."""
+    return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+def session_sockets_close(session_key: str) -> None:
+    """A logout ends the sockets of that browser session: room, notes, notifications (4401).
+
+    The logout itself must succeed with the channel layer down; its sockets then end when
+    their next frame meets the flushed session, or at the room's next access check."""
+    try:
+        _group_send(session_group(session_key), {"type": "session.ended"})
+    except Exception:  # a logout is never refused because Redis is away
+        logging.getLogger(__name__).exception("could not close the sockets of a logged-out session")
 
 
 def consultation_payload(consult: Consultation) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from consults.access import consultations_visible_to
 from consults.models import Consultation
 from consults.room.access import CLOSE_UNAUTHENTICATED
 from consults.room.events import consultation_feed_payload, user_group
+from consults.room.sessions import join_session_group, leave_session_group
 
 S = Consultation.Status
 
@@ -30,9 +31,11 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
             return
         self.group = user_group(user.external_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await join_session_group(self)
         await self.send_json({"type": "snapshot", "waiting": await _waiting(user)})
 
     async def disconnect(self, code: int) -> None:
+        await leave_session_group(self)
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -48,6 +51,9 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame))
+
+    async def session_ended(self, event: dict[str, Any]) -> None:
+        await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def notify_event(self, event: dict[str, Any]) -> None:
         await self.send_json(event["event"])
