@@ -9,13 +9,17 @@
 - `login(page, server, username)`: logs in through the login form.
 """
 
+import io
 import os
 import shutil
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.db import connections
 
 from tests.e2e.servers import ARTIFACTS, Daphne, RedisServer
 
@@ -131,3 +135,30 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Any, str], None]:
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def seed_demo() -> Callable[[], None]:
+    """seed_demo, run in a worker thread: after Playwright's sync API has started, the main
+    thread holds a running event loop, and the command's on-commit socket events (async_to_sync)
+    refuse to run in it. Browser tests use this; the command itself runs from a shell."""
+
+    def run() -> None:
+        failure: list[BaseException] = []
+
+        def target() -> None:
+            try:
+                call_command("seed_demo", stdout=io.StringIO())
+            except BaseException as exc:
+                failure.append(exc)
+            finally:
+                connections.close_all()
+
+        worker = threading.Thread(target=target)
+        worker.start()
+        worker.join(timeout=120)
+        assert not worker.is_alive(), "seed_demo did not finish within 120 s"
+        if failure:
+            raise failure[0]
+
+    return run

@@ -3,7 +3,6 @@
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from clinics.models import Patient
 
@@ -11,9 +10,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_demo_station_login_shows_its_patients(
-    daphne_server: Any, browser: Any, login: Any, screenshot: Any
+    daphne_server: Any, browser: Any, login: Any, screenshot: Any, seed_demo: Any
 ) -> None:
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seed_demo()
     context = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
     page = context.new_page()
     console_errors: list[str] = []
@@ -40,9 +39,9 @@ def test_the_demo_station_login_shows_its_patients(
 
 
 def test_a_wrong_password_is_refused_in_vietnamese(
-    daphne_server: Any, browser: Any, screenshot: Any
+    daphne_server: Any, browser: Any, screenshot: Any, seed_demo: Any
 ) -> None:
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    seed_demo()
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
     try:

@@ -1,11 +1,9 @@
 """Scheduling in Chromium: `station` books a consult through the pages; `specialist` sees it
 on the agenda. (Here rather than in tests/scheduling/ to share the one Playwright session.)"""
 
-import io
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 
 from consults.models import Consultation
 
@@ -16,9 +14,9 @@ SPECIALIST = "TS.BS Nguyễn Văn An"
 
 
 def test_the_station_books_a_consult_and_the_specialist_sees_it_on_the_agenda(
-    daphne_server: Any, browser: Any, login: Any, screenshot: Any
+    daphne_server: Any, browser: Any, login: Any, screenshot: Any, seed_demo: Any
 ) -> None:
-    call_command("seed_demo", stdout=io.StringIO())
+    seed_demo()
     station = browser.new_context(viewport={"width": 360, "height": 740}, locale="vi-VN")
     specialist = browser.new_context(locale="vi-VN")
     errors: list[str] = []

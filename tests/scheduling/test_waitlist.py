@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -165,7 +166,8 @@ def test_taking_a_slot_that_was_booked_meanwhile_says_why(
         ).status_code
         == 201
     )
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # pages follow the language switch
     client.force_login(cast.nurse)
     response = client.post(
         "/agenda/waitlist/take/", {"consultation": offer_world["late"]}, follow=True
