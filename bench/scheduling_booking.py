@@ -17,6 +17,7 @@ from typing import Any
 
 from scheduling_common import (
     Client,
+    analyze,
     bench_database,
     daphne,
     git_revision,
@@ -152,6 +153,7 @@ def main() -> None:
     setup_django()
     with bench_database("booking"):
         desks = seed(1 + LOAD_CLIENTS, max(BOOKINGS + 1, LOAD_EACH))
+        analyze()
         first = desks[0]
         with daphne() as client:
             port = client.conn.port

@@ -10,6 +10,7 @@ import random
 from datetime import time, timedelta
 
 from scheduling_common import (
+    analyze,
     bench_database,
     daphne,
     git_revision,
@@ -102,6 +103,7 @@ def seed(first_weeks_full: int) -> tuple[str, list[str]]:
                         )  # fmt: skip
                     t += timedelta(minutes=30)
     Consultation.objects.bulk_create(rows, batch_size=5000)
+    analyze()
     print(f"seeded {len(users)} specialists, {len(rows)} booked consults")
     return Token.objects.create(user=nurse).key, [str(u.external_id) for u in users]
 

@@ -9,17 +9,17 @@ Rules are wall-clock times in the specialist's zone; every instant the engine re
 an aware UTC datetime. A window is cut into slots in absolute time from its local start,
 so a window that spans a DST change yields slots of real length.
 
-`search` finds the earliest free slots of many specialists while reading their bookings one
-time window at a time (through a loader the caller gives), so a search reads what it needs
-to fill a page, not every booking of eight weeks.
+`windowed.search` builds on it: the earliest free slots of many specialists, reading their
+bookings one time window at a time.
 """
 
+import copy
 import heapq
 import itertools
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -119,6 +119,20 @@ class Calendar:
     )
     _memo: "_Memo" = field(default_factory=lambda: _Memo(), init=False, repr=False, compare=False)
 
+    def rebooked(
+        self,
+        *,
+        bookings: Sequence[Interval],
+        day_counts: Mapping[date, int] | None,
+        max_per_day: int | None,
+    ) -> "Calendar":
+        """A copy with other bookings, day counts or cap. Shallow: it shares the memo of
+        what depends on rules, overrides, holidays and zone only."""
+        twin = copy.copy(self)
+        twin.bookings, twin.day_counts, twin.max_per_day = bookings, day_counts, max_per_day
+        twin._prepared = None
+        return twin
+
     def prepared(self) -> tuple[Busy, Busy, Counter[date], dict[date, list[Override]]]:
         if self._prepared is None:
             per_day: dict[date, list[Override]] = {}
@@ -140,7 +154,7 @@ Window = tuple[datetime, datetime, timedelta]
 class _Memo:
     """What depends only on a calendar's rules, overrides, holidays and zone, worked out
     once: the rules by weekday and `day_windows` by day. A copy that changes only what is
-    booked shares it (`_rebooked`)."""
+    booked shares it (`Calendar.rebooked`)."""
 
     weekly: dict[int, list[Rule]] | None = None
     windows: dict[date, list[Window]] = field(default_factory=dict)
@@ -206,29 +220,39 @@ def _boundary(window_start: datetime, length: timedelta, at: datetime) -> dateti
 
 def _day_free(
     cal: Calendar, day: date, room_busy: Busy, earliest: datetime, latest: datetime
-) -> list[tuple[datetime, datetime]]:
-    """The free slots of one local day that start in [earliest, latest), in order.
+) -> Iterator[tuple[datetime, datetime]]:
+    """The free slots of one local day that start in [earliest, latest), in order (lazy
+    when the day's windows do not overlap, as usual: a search often needs only the first).
 
     A slot that runs into something busy skips to the first slot boundary after it: every
     slot in between runs into it too. A fully booked day costs a step per booking (fewer
     when bookings touch and merge), not one per slot."""
+    windows = day_windows(cal, day)
+    walks = (_window_free(cal, w, room_busy, earliest, latest) for w in windows)
+    if all(a[1] <= b[0] for a, b in itertools.pairwise(windows)):
+        return itertools.chain.from_iterable(walks)
+    # Overlapping rules may offer one slot twice: list it once.
+    return iter(sorted(set(itertools.chain.from_iterable(walks))))
+
+
+def _window_free(
+    cal: Calendar, window: Window, room_busy: Busy, earliest: datetime, latest: datetime
+) -> Iterator[tuple[datetime, datetime]]:
     bookings, time_off, _counts, _o = cal.prepared()
-    found: set[tuple[datetime, datetime]] = set()  # overlapping rules may offer a slot twice
-    for w_start, w_end, length in day_windows(cal, day):
-        start = w_start if w_start >= earliest else _boundary(w_start, length, earliest)
-        while start < latest and start + length <= w_end:
-            end = start + length
-            until = (
-                time_off.until(start, end)
-                or bookings.until(start, end + cal.buffer)
-                or room_busy.until(start, end)
-            )
-            if until is None:
-                found.add((start, end))
-                start = end
-            else:
-                start = _boundary(w_start, length, until)
-    return sorted(found)
+    w_start, w_end, length = window
+    start = w_start if w_start >= earliest else _boundary(w_start, length, earliest)
+    while start < latest and start + length <= w_end:
+        end = start + length
+        until = (
+            time_off.until(start, end)
+            or bookings.until(start, end + cal.buffer)
+            or room_busy.until(start, end)
+        )
+        if until is None:
+            yield start, end
+            start = end
+        else:
+            start = _boundary(w_start, length, until)
 
 
 def _blocked(cal: Calendar, start: datetime, end: datetime, room_busy: Busy) -> str | None:
@@ -280,114 +304,6 @@ def earliest_slots(
     """The `limit` earliest free slots across many specialists (merged lazily)."""
     streams = [free_slots(c, now=now, start=start, end=end, room_busy=room_busy) for c in calendars]
     return list(itertools.islice(heapq.merge(*streams), limit))
-
-
-@dataclass
-class Taken:
-    """What `search` asks its loader for, for one window [lo, hi) and some specialists.
-
-    bookings: per specialist, every active booking (start, end of its buffer) that
-        overlaps [lo, hi); merged or not.
-    day_counts: per specialist with a daily cap, the number of active bookings on every
-        local day that [lo, hi) touches (a day left out counts as none).
-    room: the station room's busy time overlapping [lo, hi).
-    """
-
-    bookings: Mapping[Hashable, Sequence[Interval]] = field(default_factory=dict)
-    day_counts: Mapping[Hashable, Mapping[date, int]] = field(default_factory=dict)
-    room: Busy = NOTHING
-
-
-# load(keys, lo, hi) → what is taken in [lo, hi) for these specialists (see Taken).
-Loader = Callable[[list[Hashable], datetime, datetime], Taken]
-MIN_STEP = timedelta(hours=1)
-
-
-def _rebooked(cal: Calendar, **changes: object) -> Calendar:
-    """A copy with other bookings, day counts or cap, sharing the day windows."""
-    copy = replace(cal, **changes)  # type: ignore[arg-type]
-    copy._memo = cal._memo
-    return copy
-
-
-def _candidates(cal: Calendar) -> Calendar:
-    """The calendar as if nothing were booked: its free slots are the candidates."""
-    return _rebooked(cal, bookings=(), day_counts=None, max_per_day=None)
-
-
-def first_window(
-    calendars: Sequence[Calendar], *, now: datetime, start: datetime, end: datetime, count: int
-) -> tuple[datetime, list[Hashable]]:
-    """The end of the shortest window from `start` that holds `count` candidates (slots the
-    rules offer, bookings and the room not yet taken away; all candidates at the instant of
-    the last one included), and the keys of the calendars with candidates in it. When there
-    are fewer candidates than `count` in [start, end): `end` and every key that has one."""
-    streams = [free_slots(_candidates(c), now=now, start=start, end=end) for c in calendars]
-    keys: set[Hashable] = set()
-    last: datetime | None = None
-    for n, slot in enumerate(heapq.merge(*streams)):
-        if n >= count and last is not None and slot.start > last:
-            return slot.start, [c.key for c in calendars if c.key in keys]
-        keys.add(slot.key)
-        last = slot.start
-    return end, [c.key for c in calendars if c.key in keys]
-
-
-def _reach(calendars: Iterable[Calendar]) -> timedelta:
-    """How far past its start a slot and the buffer after it can reach."""
-    longest, buffer = 0, timedelta(0)
-    for cal in calendars:
-        minutes = [r.slot_minutes for r in cal.rules] + [o.slot_minutes for o in cal.overrides]
-        longest = max([longest, *minutes])
-        buffer = max(buffer, cal.buffer)
-    return timedelta(minutes=longest) + buffer
-
-
-def search(
-    calendars: Sequence[Calendar],
-    load: Loader,
-    *,
-    now: datetime,
-    start: datetime,
-    end: datetime,
-    limit: int = 20,
-) -> list[Slot]:
-    """The `limit` earliest free slots: the same answer as `earliest_slots` over calendars
-    holding every booking, but asking `load` for bookings one window at a time.
-
-    `calendars` bring rules, overrides, time off, holidays and policy; their bookings and
-    day counts are not used. The first window is `first_window(count=limit)`: when most
-    candidates are free, one small read fills the page. Each next window starts where the
-    last ended and is twice as long (at least MIN_STEP), for every calendar with a
-    rule or override; the search stops once `limit` slots are found. Slots of one window are all
-    earlier than those of the next, so the pages concatenate in order."""
-    window_end, keys = first_window(calendars, now=now, start=start, end=end, count=limit)
-    every = [c.key for c in calendars if c.rules or c.overrides]
-    reach = _reach(calendars)
-    by_key = {c.key: c for c in calendars}
-    found: list[Slot] = []
-    cursor = start
-    while keys and cursor < end and len(found) < limit:
-        taken = load(keys, cursor, window_end + reach)
-        window = [
-            _rebooked(
-                by_key[k],
-                bookings=taken.bookings.get(k, ()),
-                day_counts=taken.day_counts.get(k, {}),
-            )
-            for k in keys
-        ]
-        found += earliest_slots(
-            window,
-            now=now,
-            start=cursor,
-            end=window_end,
-            room_busy=taken.room,
-            limit=limit - len(found),
-        )
-        step = max(2 * (window_end - cursor), MIN_STEP)
-        cursor, window_end, keys = window_end, min(end, window_end + step), every
-    return found
 
 
 def check_booking(

@@ -4,21 +4,19 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, NamedTuple, cast
+from datetime import date, datetime, timedelta
+from typing import NamedTuple, cast
 from zoneinfo import ZoneInfo
 
-from django.contrib.postgres.fields import DateTimeRangeField, RangeBoundary
 from django.db import connection
-from django.db.backends.postgresql.psycopg_any import DateTimeTZRange
-from django.db.models import BooleanField, F, FloatField, Func, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clinics.models import Facility, Membership, StationRoom, User
 from consults.lifecycle import ACTIVE_STATUSES
 from consults.models import Consultation
-from consults.scheduling import engine
+from consults.scheduling import engine, windowed
 from consults.scheduling.models import (
     AvailabilityOverride,
     AvailabilityRule,
@@ -26,6 +24,7 @@ from consults.scheduling.models import (
     SpecialistSchedule,
     TimeOff,
 )
+from consults.scheduling.queries import Epoch, among, instant, overlaps, with_spans
 
 # Calendars are read with this margin so a local day cut by the window (in any zone)
 # still counts every consult of that day (daily cap) and every buffer that reaches in.
@@ -52,51 +51,6 @@ def active_bookings() -> QuerySet[Consultation]:
     return Consultation.objects.filter(status__in=ACTIVE_STATUSES, start__isnull=False)
 
 
-class TsTzRange(Func):
-    function = "TSTZRANGE"
-    output_field = DateTimeRangeField()
-
-
-def _with_spans(qs: QuerySet[Consultation]) -> QuerySet[Consultation]:
-    """Names for `_overlaps`: a booking's span and its reach (to the end of its buffer)."""
-    reach_end = Coalesce("buffer_end", "end")
-    if connection.vendor == "postgresql":
-        return qs.alias(
-            span=TsTzRange("start", "end", RangeBoundary()),
-            reach=TsTzRange("start", reach_end, RangeBoundary()),
-        )
-    return qs.alias(reach_end=reach_end)
-
-
-def _overlaps(lo: datetime, hi: datetime, *, reach: bool) -> Q:
-    """The booking's span (or reach) overlaps [lo, hi). On PostgreSQL in the exclusion
-    constraints' own words (migration 0002), so their GiST indexes, which hold active
-    bookings only, find the rows; a btree on start would walk every past consult of a
-    specialist, a room or a patient."""
-    if connection.vendor == "postgresql":
-        return Q(**{f"{'reach' if reach else 'span'}__overlap": DateTimeTZRange(lo, hi)})
-    return Q(start__lt=hi, **{f"{'reach_end' if reach else 'end'}__gt": lo})
-
-
-class Epoch(Func):
-    """Seconds since 1970 as a float: read thousands of instants without parsing each
-    timestamp in Python (the search's hot path; ~10× faster than DateTimeField rows)."""
-
-    output_field = FloatField()
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        template = "((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
-        return self.as_sql(compiler, connection, template=template, **extra)
-
-
-def _instant(seconds: float) -> datetime:
-    return datetime.fromtimestamp(round(seconds), UTC)
-
-
 class Policy(NamedTuple):
     """A specialist's booking policy as plain values (`SpecialistSchedule`'s fields)."""
 
@@ -116,29 +70,6 @@ class Policies:
 
     schedules: dict[int, Policy]
     rules: dict[int, list[engine.Rule]]
-
-
-class AnyOf(Func):
-    """`column = ANY(%s)` with the ids as one array parameter: sending hundreds of ids as
-    an IN list of separate parameters cost more than running the query. PostgreSQL only."""
-
-    output_field = BooleanField()
-
-    def __init__(self, column: str, ids: list[int]) -> None:
-        super().__init__(F(column))
-        self.ids = ids
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        column_sql, params = compiler.compile(self.get_source_expressions()[0])
-        return f"{column_sql} = ANY(%s::bigint[])", (*params, self.ids)
-
-
-def among(column: str, ids: Iterable[Any]) -> Any:
-    """A filter: `column` is one of `ids`."""
-    ids = list(ids)
-    if connection.vendor == "postgresql":
-        return AnyOf(column, ids)
-    return Q(**{f"{column}__in": ids})
 
 
 def policies(specialist_ids: Iterable[int]) -> Policies:
@@ -166,8 +97,10 @@ def policies(specialist_ids: Iterable[int]) -> Policies:
             schedules[sid] = Policy(zone_name, *(getattr(default, f) for f in POLICY_FIELDS[1:]))
     rules: dict[int, list[engine.Rule]] = defaultdict(list)
     fields = ("weekday", "start_time", "end_time", "slot_minutes", "valid_from", "valid_until")
-    rule_rows = AvailabilityRule.objects.filter(among("specialist_id", ids)).values_list(
-        "specialist_id", *fields
+    rule_rows = (
+        AvailabilityRule.objects.filter(among("specialist_id", ids))
+        .order_by()
+        .values_list("specialist_id", *fields)
     )
     for specialist_id, *values in rule_rows:
         rules[specialist_id].append(engine.Rule(*values))
@@ -249,12 +182,12 @@ def busy(
     the station room and of the patient (without: the buffer is the specialist's rest),
     in one query: each round trip to the database counts on a busy server. `exclude`: a
     consult being moved, which must not stand in its own way."""
-    wanted = Q(among("specialist_id", specialist_ids)) & _overlaps(lo, hi, reach=True)
+    wanted = Q(among("specialist_id", specialist_ids)) & overlaps(lo, hi, reach=True)
     if room_id is not None:
-        wanted |= Q(station_room_id=room_id) & _overlaps(lo, hi, reach=False)
+        wanted |= Q(station_room_id=room_id) & overlaps(lo, hi, reach=False)
     if patient_id is not None:
-        wanted |= Q(patient_id=patient_id) & _overlaps(lo, hi, reach=False)
-    qs = _with_spans(active_bookings()).filter(wanted)
+        wanted |= Q(patient_id=patient_id) & overlaps(lo, hi, reach=False)
+    qs = with_spans(active_bookings()).filter(wanted)
     if exclude is not None:
         qs = qs.exclude(pk=exclude)
     rows = (
@@ -265,13 +198,13 @@ def busy(
     wanted_ids = set(specialist_ids)
     out = Busy(defaultdict(list), [], [])
     for specialist_id, room, patient, b_start, b_end, b_reach in rows:
-        start = _instant(b_start)
+        start = instant(b_start)
         if specialist_id in wanted_ids:
-            out.specialists[specialist_id].append(engine.Interval(start, _instant(b_reach)))
+            out.specialists[specialist_id].append(engine.Interval(start, instant(b_reach)))
         if room_id is not None and room == room_id:
-            out.room.append(engine.Interval(start, _instant(b_end)))
+            out.room.append(engine.Interval(start, instant(b_end)))
         if patient_id is not None and patient == patient_id:
-            out.patient.append(engine.Interval(start, _instant(b_end)))
+            out.patient.append(engine.Interval(start, instant(b_end)))
     return out
 
 
@@ -303,8 +236,8 @@ def booked_runs(
     """Active bookings of these specialists overlapping [lo, hi), as (start, end of buffer),
     merged into runs (`RUNS`): for the search, which needs no per-consult rows."""
     bookings = (
-        _with_spans(active_bookings())
-        .filter(Q(among("specialist_id", specialist_ids)) & _overlaps(lo, hi, reach=True))
+        with_spans(active_bookings())
+        .filter(Q(among("specialist_id", specialist_ids)) & overlaps(lo, hi, reach=True))
         .annotate(s=Epoch("start"), r=Epoch(Coalesce("buffer_end", "end")))
         .order_by()
         .values_list("specialist_id", "s", "r")
@@ -314,7 +247,7 @@ def booked_runs(
     with connection.cursor() as cursor:
         cursor.execute(RUNS.format(bookings=sql), params)
         for specialist_id, b_start, b_reach in cursor.fetchall():
-            runs[specialist_id].append(engine.Interval(_instant(b_start), _instant(b_reach)))
+            runs[specialist_id].append(engine.Interval(instant(b_start), instant(b_reach)))
     return runs
 
 
@@ -334,7 +267,7 @@ def day_counts(
         .values_list("specialist_id", "s")
     )
     for specialist_id, b_start in rows:
-        counts[specialist_id][_instant(b_start).astimezone(capped[specialist_id]).date()] += 1
+        counts[specialist_id][instant(b_start).astimezone(capped[specialist_id]).date()] += 1
     return counts
 
 
@@ -356,15 +289,15 @@ def free_slots_search(
     capped = {c.key: c.tz for c in cals if c.max_per_day is not None}
     room_id = room.pk if room else None
 
-    def load(keys: list[Hashable], lo: datetime, hi: datetime) -> engine.Taken:
+    def load(keys: list[Hashable], lo: datetime, hi: datetime) -> windowed.Taken:
         bookings = booked_runs(cast(list[int], keys), lo, hi)  # the keys are user ids
         room_busy = engine.NOTHING
         if room_id is not None:
             room_busy = engine.Busy(busy([], lo, hi, room_id=room_id).room)
         counts = day_counts({k: capped[k] for k in keys if k in capped}, lo, hi)
-        return engine.Taken(bookings, counts, room_busy)
+        return windowed.Taken(bookings, counts, room_busy)
 
-    found = engine.search(cals, load, now=now, start=start, end=end, limit=limit)
+    found = windowed.search(cals, load, now=now, start=start, end=end, limit=limit)
     whole = specialist_memberships().in_bulk([members[s.key].pk for s in found])  # type: ignore[index]
     return [(slot, whole[members[slot.key].pk]) for slot in found]  # type: ignore[index]
 
