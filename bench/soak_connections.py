@@ -66,8 +66,9 @@ async def run(url: str, cookie: str | None, hello: bool, cycles: int) -> float:
 
 def census(server: Server, n: int) -> dict[str, Any]:
     """Ask daphne for a census (SIGUSR1) and wait for its file."""
-    server.proc.send_signal(signal.SIGUSR1)
     path = Path(f"{os.environ['BENCH_DEBUG']}.{n}.json")
+    path.unlink(missing_ok=True)  # the previous server's
+    server.proc.send_signal(signal.SIGUSR1)
     deadline = time.monotonic() + 120
     while True:
         try:
