@@ -10,6 +10,7 @@ import time
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -29,7 +30,6 @@ from consults.room.access import (
     room_participant,
     still_allowed,
 )
-from consults.room.db import in_db_pool
 from consults.room.events import consultation_payload, room_group
 from consults.room.models import RoomPeer
 from consults.room.services import quality_report_record, room_ticket_redeem
@@ -63,7 +63,7 @@ def _peer_payload(row: RoomPeer, *, polite: bool) -> dict[str, Any]:
     return {"peer": row.peer_id, "role": row.role, "name": row.name, "polite": polite}
 
 
-@in_db_pool
+@database_sync_to_async
 def _resolve(consultation_id: str, user: Any, ticket: str | None) -> Participant:
     if ticket:
         redeemed = room_ticket_redeem(consultation_id=consultation_id, token=ticket)
@@ -75,7 +75,7 @@ def _resolve(consultation_id: str, user: Any, ticket: str | None) -> Participant
     return room_participant(consultation_id=consultation_id, user=user)
 
 
-_recheck = in_db_pool(still_allowed)
+_recheck = database_sync_to_async(still_allowed)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -176,7 +176,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         await self.channel_layer.group_discard(self.group, self.channel_name)
         reason = "left" if code in (1000, 1001) else "dropped"
-        departures = await in_db_pool(presence.room_leave)(
+        departures = await database_sync_to_async(presence.room_leave)(
             consultation=self.participant.consultation, peer_id=self.peer, reason=reason
         )
         await self._announce_departures(departures)
@@ -254,7 +254,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             peer = "p-" + secrets.token_urlsafe(16)
             # Join the group first: presence events racing the join are ordered by `rev`.
             await self.channel_layer.group_add(self.group, self.channel_name)
-            result = await in_db_pool(presence.room_join)(
+            result = await database_sync_to_async(presence.room_join)(
                 participant=participant, peer_id=peer, channel_name=self.channel_name, via=self.via
             )
         except RoomDenied as denied:
@@ -321,7 +321,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         row = self.peers.get(target)
         if row is None:
             assert self.participant is not None
-            row = await in_db_pool(presence.peer_lookup)(
+            row = await database_sync_to_async(presence.peer_lookup)(
                 consultation=self.participant.consultation, peer_id=target
             )
             if row is None or target == self.peer:
@@ -346,7 +346,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_ping(self, data: dict[str, Any]) -> None:
         assert self.participant is not None
-        alive, rev, departures = await in_db_pool(presence.room_heartbeat)(
+        alive, rev, departures = await database_sync_to_async(presence.room_heartbeat)(
             consultation=self.participant.consultation, peer_id=self.peer
         )
         if not alive:
@@ -357,7 +357,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def on_resync(self, data: dict[str, Any]) -> None:
         assert self.participant is not None
-        peers, rev, status = await in_db_pool(presence.room_snapshot)(
+        peers, rev, status = await database_sync_to_async(presence.room_snapshot)(
             consultation=self.participant.consultation
         )
         me = next((p for p in peers if p.peer_id == self.peer), None)
@@ -378,7 +378,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def on_quality(self, data: dict[str, Any]) -> None:
         assert self.participant is not None
         p = self.participant
-        await in_db_pool(quality_report_record)(
+        await database_sync_to_async(quality_report_record)(
             consultation_pk=p.consultation.pk,
             peer_id=self.peer,
             role=p.role,
@@ -390,7 +390,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def on_end(self, data: dict[str, Any]) -> None:
         assert self.participant is not None
         try:
-            await in_db_pool(presence.room_end)(
+            await database_sync_to_async(presence.room_end)(
                 consultation=self.participant.consultation, actor=self.participant.user
             )
         except AppError as exc:

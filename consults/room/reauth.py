@@ -11,10 +11,10 @@ import asyncio
 import time
 from typing import Any, Protocol
 
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from consults.room.access import Participant, RoomDenied, denied_among
-from consults.room.db import in_db_pool
 
 
 class Watched(Protocol):
@@ -54,7 +54,7 @@ async def _sweep_forever(loop: asyncio.AbstractEventLoop) -> None:
             _sweepers.pop(loop, None)
             return
         items: list[tuple[str, Any]] = [(peer, c.participant) for peer, c in mine.items()]
-        denied = await in_db_pool(denied_among)(items)
+        denied = await database_sync_to_async(denied_among)(items)
         now = time.monotonic()
         for peer, consumer in mine.items():
             if peer in denied:
