@@ -214,20 +214,25 @@ def test_a_coordinator_edits_their_hospitals_specialist_but_not_another(cast: Ca
     assert other.status_code == 404
 
 
-def test_the_triage_page_accepts_a_request(
-    cast: Cast, hours: SpecialistSchedule, day: date
-) -> None:
-    req = consult_request_file(
+def urgent_request(cast: Cast, notes: str = "") -> ConsultRequest:
+    """The station files an urgent request for breathlessness with the cast's hospital."""
+    return consult_request_file(
         patient=cast.patient,
         specialty=factories.make_specialty(),
         hospital=cast.hospital,
         reason="Khó thở",
         urgency="urgent",
         preferred_windows=[],
-        notes="",
+        notes=notes,
         actor=cast.nurse,
         via=Via.system(),
     )
+
+
+def test_the_triage_page_accepts_a_request(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    req = urgent_request(cast)
     client = logged_in(cast.coordinator)
     page = client.get("/triage/").content.decode()
     assert "Khó thở" in page
@@ -421,17 +426,7 @@ def test_only_the_patients_station_files_a_request(cast: Cast) -> None:
 @pytest.fixture
 def asked(cast: Cast) -> ConsultRequest:
     """A request the coordinator asked more information about."""
-    req = consult_request_file(
-        patient=cast.patient,
-        specialty=factories.make_specialty(),
-        hospital=cast.hospital,
-        reason="Khó thở",
-        urgency="urgent",
-        preferred_windows=[],
-        notes="Huyết áp 150/90.",
-        actor=cast.nurse,
-        via=Via.system(),
-    )
+    req = urgent_request(cast, notes="Huyết áp 150/90.")
     return consult_request_ask_info(
         request=req, message="Xin ảnh điện tim.", actor=cast.coordinator
     )
