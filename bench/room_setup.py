@@ -68,6 +68,11 @@ def _ticket(server: Server, consult: str, cookie: str) -> str:
         return str(json.loads(response.read())["ticket"])
 
 
+async def _recv(ws: Any) -> dict[str, Any]:
+    """The next frame, or TimeoutError: a relayed frame the layer lost must not hang the run."""
+    return dict(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+
+
 async def floor_setup(server: Server) -> float:
     from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
     from aiortc.mediastreams import AudioStreamTrack
@@ -98,22 +103,22 @@ async def floor_setup(server: Server) -> float:
 
     origin = server.url
     a_ws = await connect(f"{server.ws}/ws/floor/", origin=origin)  # type: ignore[arg-type]
-    a_me = json.loads(await a_ws.recv())["me"]
+    a_me = (await _recv(a_ws))["me"]
     a, b = peer("a"), peer("b")
     t0 = time.perf_counter()
     b_ws = await connect(f"{server.ws}/ws/floor/", origin=origin)  # type: ignore[arg-type]
-    b_me = json.loads(await b_ws.recv())["me"]
+    b_me = (await _recv(b_ws))["me"]
     await b_ws.send(json.dumps({"to": a_me, "type": "joined", "peer": b_me}))
-    joined = json.loads(await a_ws.recv())
+    joined = await _recv(a_ws)
     await a.setLocalDescription(await a.createOffer())
     await a_ws.send(
         json.dumps({"to": joined["peer"], "type": "offer", "sdp": a.localDescription.sdp})
     )
-    offer = json.loads(await b_ws.recv())
+    offer = await _recv(b_ws)
     await b.setRemoteDescription(RTCSessionDescription(offer["sdp"], "offer"))
     await b.setLocalDescription(await b.createAnswer())
     await b_ws.send(json.dumps({"to": a_me, "type": "answer", "sdp": b.localDescription.sdp}))
-    answer = json.loads(await a_ws.recv())
+    answer = await _recv(a_ws)
     await a.setRemoteDescription(RTCSessionDescription(answer["sdp"], "answer"))
     await asyncio.wait_for(both.wait(), 20)
     took = (max(first.values()) - t0) * 1000
@@ -124,14 +129,22 @@ async def floor_setup(server: Server) -> float:
     return took
 
 
-async def run(
-    server: Server, consults: list[str], cookies: dict[str, str]
-) -> dict[str, list[float]]:
-    floor, app = [], []
+async def run(server: Server, consults: list[str], cookies: dict[str, str]) -> dict[str, Any]:
+    floor: list[float] = []
+    app: list[float] = []
+    lost = {"floor": 0, "app": 0}
     for consult in consults:
-        floor.append(await floor_setup(server))
-        app.append(await app_setup(server, consult, cookies))
-    return {"floor": floor, "app": app}
+        for path, runs, setup in (
+            ("floor", floor, lambda: floor_setup(server)),
+            ("app", app, lambda c=consult: app_setup(server, c, cookies)),
+        ):
+            for _ in range(3):
+                try:
+                    runs.append(await asyncio.wait_for(setup(), 30))
+                    break
+                except TimeoutError:  # a frame lost by the layer: count it, run again
+                    lost[path] += 1
+    return {"floor": floor, "app": app, "lost": lost}
 
 
 def main() -> None:
@@ -155,10 +168,12 @@ def main() -> None:
             "| path | median ms | min | max | runs |",
             "|---|---|---|---|---|",
             f"| F2 minimal relay | {f:.0f} | {min(results['floor']):.0f} "
-            f"| {max(results['floor']):.0f} | {RUNS} |",
+            f"| {max(results['floor']):.0f} | {len(results['floor'])} |",
             f"| app room | {a:.0f} | {min(results['app']):.0f} "
-            f"| {max(results['app']):.0f} | {RUNS} |",
+            f"| {max(results['app']):.0f} | {len(results['app'])} |",
             "",
+            f"Runs lost to a frame the channel layer never delivered (re-run, 10 s timeout): "
+            f"F2 {results['lost']['floor']}, app {results['lost']['app']}.",
             f"Ratio app ÷ F2: {a / f:.2f}×. Budget median ≤ 250 ms and ≤ 3 × F2: "
             f"{'met' if a <= 250 and a <= 3 * f else 'NOT met'}.",
         ]
