@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 
 from clinics.audit import Via
 from clinics.models import User
-from consults.models import Consultation
 from consults.room import presence, protocol, reauth
 from consults.room.access import (
     CLOSE_FORBIDDEN,
@@ -27,14 +26,13 @@ from consults.room.access import (
     CLOSE_UNAUTHENTICATED,
     Participant,
     RoomDenied,
-    room_participant,
     still_allowed,
 )
-from consults.room.events import consultation_payload, room_group
-from consults.room.models import RoomPeer
-from consults.room.services import quality_report_record, room_ticket_redeem
+from consults.room.events import peer_payload, room_group, welcome_frame
+from consults.room.peers import PeerTable
+from consults.room.ratelimit import TokenBucket
+from consults.room.services import quality_report_record, room_participant_resolve
 from consults.room.sessions import join_session_group, leave_session_group
-from consults.room.turn import ice_servers_for
 from telehealth.errors import AppError
 
 CLOSE_TOO_LARGE = 1009
@@ -44,37 +42,7 @@ def _setting(name: str, default: float) -> float:
     return float(getattr(settings, name, default))
 
 
-class TokenBucket:
-    def __init__(self, burst: float, rate: float) -> None:
-        self.capacity, self.rate = burst, rate
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-def _peer_payload(row: RoomPeer, *, polite: bool) -> dict[str, Any]:
-    return {"peer": row.peer_id, "role": row.role, "name": row.name, "polite": polite}
-
-
-@database_sync_to_async
-def _resolve(consultation_id: str, user: Any, ticket: str | None) -> Participant:
-    if ticket:
-        redeemed = room_ticket_redeem(consultation_id=consultation_id, token=ticket)
-        if redeemed is None:
-            raise RoomDenied(CLOSE_UNAUTHENTICATED, "invalid_ticket")
-        return room_participant(
-            consultation_id=consultation_id, user=redeemed.user, guest=redeemed.guest
-        )
-    return room_participant(consultation_id=consultation_id, user=user)
-
-
+_resolve = database_sync_to_async(room_participant_resolve)
 _recheck = database_sync_to_async(still_allowed)
 
 
@@ -127,10 +95,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.group = room_group(self.consultation_id)
         self.via = Via.ws(self.scope)
         self.out_seq = 0
-        self.peers: dict[str, RoomPeer] = {}
-        self.send_pseq: dict[str, int] = {}
-        self.recv_pseq: dict[str, int] = {}
-        self.rev = self.snapshot_rev = 0
+        self.table = PeerTable()
         self.checked_at = 0.0
         self.closing = False
         self.bucket = TokenBucket(
@@ -141,7 +106,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if user is not None and user.is_authenticated:
             await join_session_group(self)
             try:
-                self.participant = await _resolve(self.consultation_id, user, None)
+                self.participant = await _resolve(
+                    consultation_id=self.consultation_id, user=user, ticket=None
+                )
             except RoomDenied as denied:
                 await self.deny(denied)
                 return
@@ -248,7 +215,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             participant = self.participant
             if data.get("ticket") or participant is None:
                 participant = await _resolve(
-                    self.consultation_id, self.scope.get("user"), data.get("ticket")
+                    consultation_id=self.consultation_id,
+                    user=self.scope.get("user"),
+                    ticket=data.get("ticket"),
                 )
             self.participant = participant
             peer = "p-" + secrets.token_urlsafe(16)
@@ -264,27 +233,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.peer, self.checked_at = peer, time.monotonic()
         self.loop = asyncio.get_running_loop()
         reauth.watch(self)
-        self.rev = self.snapshot_rev = result.rev
-        self.peers = {p.peer_id: p for p in result.peers}
+        self.table.welcome(result.peers, result.rev)
+        limits = {
+            "max_frame_bytes": int(_setting("ROOM_MAX_FRAME_BYTES", protocol.MAX_FRAME_BYTES)),
+            "max_peers": int(_setting("ROOM_MAX_PEERS", 4)),
+        }
         await self.send_frame(
-            {
-                "type": "welcome",
-                "peer": peer,
-                "role": participant.role,
-                "name": participant.name,
-                "polite": bool(result.peers),
-                "peers": [_peer_payload(p, polite=True) for p in result.peers],
-                "consultation": consultation_payload(result.consultation),
-                "ice_servers": ice_servers_for(peer),
-                "rev": result.rev,
-                "heartbeat_s": 10,
-                "limits": {
-                    "max_frame_bytes": int(
-                        _setting("ROOM_MAX_FRAME_BYTES", protocol.MAX_FRAME_BYTES)
-                    ),
-                    "max_peers": int(_setting("ROOM_MAX_PEERS", 4)),
-                },
-            }
+            welcome_frame(peer=peer, participant=participant, join=result, limits=limits)
         )
         for gone in result.departures:
             if gone.reason == "replaced":
@@ -318,7 +273,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def _relay(self, data: dict[str, Any]) -> None:
         target = data["to"]
-        row = self.peers.get(target)
+        row = self.table.peers.get(target)
         if row is None:
             assert self.participant is not None
             row = await database_sync_to_async(presence.peer_lookup)(
@@ -327,9 +282,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             if row is None or target == self.peer:
                 await self.error("unknown_peer", _("That peer is not in the room."), data["type"])
                 return
-            self.peers[target] = row
-        pseq = self.send_pseq.get(target, 0) + 1
-        self.send_pseq[target] = pseq
+            self.table.peers[target] = row
+        pseq = self.table.next_send_seq(target)
         kind = data["type"]
         frame = {k: v for k, v in data.items() if k != "to"}
         try:
@@ -362,13 +316,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         me = next((p for p in peers if p.peer_id == self.peer), None)
         mine = me.joined_rev if me else rev
-        self.peers = {p.peer_id: p for p in peers if p.peer_id != self.peer}
-        self.rev = rev
+        self.table.resync(peers, rev, me=self.peer)
         await self.send_frame(
             {
                 "type": "room",
                 "peers": [
-                    _peer_payload(p, polite=p.joined_rev < mine) for p in self.peers.values()
+                    peer_payload(p, polite=p.joined_rev < mine) for p in self.table.peers.values()
                 ],
                 "consultation": {"id": self.consultation_id, "status": status},
                 "rev": rev,
@@ -406,24 +359,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def room_presence(self, event: dict[str, Any]) -> None:
         if not self.peer or event["peer"] == self.peer:
             return
-        if event["event"] == "joined" and event["rev"] <= self.snapshot_rev:
-            return  # already in the welcome snapshot
-        self.rev = max(self.rev, event["rev"])
         if event["event"] == "joined":
-            row = RoomPeer(
-                peer_id=event["peer"],
-                role=event["role"],
-                name=event["name"],
-                channel_name=event["channel"],
-                joined_rev=event["rev"],
-            )
-            self.peers[row.peer_id] = row
-            await self.send_frame(
-                {"type": "peer_joined", **_peer_payload(row, polite=False), "rev": event["rev"]}
-            )
-        elif self.peers.pop(event["peer"], None) is not None:
-            self.send_pseq.pop(event["peer"], None)
-            self.recv_pseq.pop(event["peer"], None)
+            row = self.table.joined(event)
+            if row is not None:
+                await self.send_frame(
+                    {"type": "peer_joined", **peer_payload(row, polite=False), "rev": event["rev"]}
+                )
+        elif self.table.left(event):
             await self.send_frame(
                 {
                     "type": "peer_left",
@@ -435,11 +377,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def room_relay(self, event: dict[str, Any]) -> None:
         frame = event["frame"]
-        sender, pseq = frame["from"], frame["pseq"]
-        expected = self.recv_pseq.get(sender, 0) + 1
-        self.recv_pseq[sender] = pseq
-        if pseq > expected:
-            await self.send_frame({"type": "resync", "peer": sender, "reason": "gap"})
+        if self.table.received(frame["from"], frame["pseq"]):
+            await self.send_frame({"type": "resync", "peer": frame["from"], "reason": "gap"})
         await self.send_frame(frame)
 
     async def room_frame(self, event: dict[str, Any]) -> None:
@@ -462,6 +401,3 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame({"type": "ended", "by": event["by"]})
             self.closing = True
             await self.close(code=1000)
-
-
-_consultation_type = Consultation  # the room's subject, for readers following imports

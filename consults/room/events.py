@@ -7,12 +7,18 @@ import hashlib
 import logging
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from consults.models import Consultation
+from consults.room.access import Participant
+from consults.room.models import RoomPeer
+from consults.room.turn import ice_servers_for
+
+if TYPE_CHECKING:  # presence sends its status events through this module
+    from consults.room.presence import JoinResult
 
 
 def room_group(consultation_id: Any) -> str:
@@ -101,3 +107,28 @@ def notify_users(user_external_ids: Iterable[Any], event: dict[str, Any]) -> Non
     """Send one event to each user's live feed, /ws/notifications/ (from a service, on commit)."""
     for user_id in user_external_ids:
         _group_send(user_group(user_id), {"type": "notify.event", "event": event})
+
+
+def peer_payload(row: RoomPeer, *, polite: bool) -> dict[str, Any]:
+    """A peer as the room's frames show it; `polite` is the receiver's role towards it."""
+    return {"peer": row.peer_id, "role": row.role, "name": row.name, "polite": polite}
+
+
+def welcome_frame(
+    *, peer: str, participant: Participant, join: "JoinResult", limits: dict[str, int]
+) -> dict[str, Any]:
+    """The answer to `hello` (docs/signaling.md): who I am, who is here, how to connect.
+    The newcomer is the polite side towards everyone already in the room."""
+    return {
+        "type": "welcome",
+        "peer": peer,
+        "role": participant.role,
+        "name": participant.name,
+        "polite": bool(join.peers),
+        "peers": [peer_payload(p, polite=True) for p in join.peers],
+        "consultation": consultation_payload(join.consultation),
+        "ice_servers": ice_servers_for(peer),
+        "rev": join.rev,
+        "heartbeat_s": 10,
+        "limits": limits,
+    }

@@ -13,7 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Membership, User
 from consults.models import Consultation
-from consults.room.access import JOINABLE, room_role
+from consults.room.access import (
+    CLOSE_UNAUTHENTICATED,
+    JOINABLE,
+    Participant,
+    RoomDenied,
+    room_participant,
+    room_role,
+)
 from consults.room.models import CallQualityReport, GuestInvite, RoomTicket
 from telehealth.errors import AppError
 
@@ -74,6 +81,19 @@ def room_ticket_redeem(*, consultation_id: str, token: str) -> RoomTicket | None
         return RoomTicket.objects.select_related("user", "guest__consultation").get(
             token_hash=_hash(token)
         )
+
+
+def room_participant_resolve(*, consultation_id: str, user: Any, ticket: str | None) -> Participant:
+    """Who a room socket is: the holder of a room ticket (redeemed here, once) when the
+    `hello` carries one, else the session's user. Raises RoomDenied."""
+    if ticket:
+        redeemed = room_ticket_redeem(consultation_id=consultation_id, token=ticket)
+        if redeemed is None:
+            raise RoomDenied(CLOSE_UNAUTHENTICATED, "invalid_ticket")
+        return room_participant(
+            consultation_id=consultation_id, user=redeemed.user, guest=redeemed.guest
+        )
+    return room_participant(consultation_id=consultation_id, user=user)
 
 
 # --- guests ----------------------------------------------------------------------------
