@@ -53,18 +53,30 @@ def audit_record(
     )
 
 
-def audit_patients_read(*, actor: Any, patients: Iterable[Patient], via: Via) -> None:
-    """One READ entry per patient shown (a list page shows patient data too)."""
+def audit_reads(
+    *, actor: Any, object_type: str, shown: Iterable[tuple[Any, Any]], via: Via
+) -> None:
+    """One READ entry per object shown, from (object id, patient id) pairs, in one INSERT."""
     entries = [
         AuditEntry(
             actor=_actor(actor),
             action=AuditEntry.Action.READ,
-            object_type="patient",
-            object_id=str(p.external_id),
-            patient_id=p.external_id,
+            object_type=object_type,
+            object_id=str(object_id),
+            patient_id=patient_id,
             ip=via.ip,
             channel=via.channel,
         )
-        for p in patients
+        for object_id, patient_id in shown
     ]
     AuditEntry.objects.bulk_create(entries)
+
+
+def audit_patients_read(*, actor: Any, patients: Iterable[Patient], via: Via) -> None:
+    """One READ entry per patient shown (a list page shows patient data too)."""
+    audit_reads(
+        actor=actor,
+        object_type="patient",
+        shown=((p.external_id, p.external_id) for p in patients),
+        via=via,
+    )

@@ -1,4 +1,8 @@
-"""A user's live feed (/ws/notifications/): the specialist's waiting patients, live."""
+"""A user's live feed (/ws/notifications/): the specialist's waiting patients, live.
+
+The feed names patients, so every frame that shows one is a read of patient data and goes to
+the audit log (DESIGN.md), one entry per consult shown, as the snapshot and each event leave.
+"""
 
 import json
 from typing import Any
@@ -6,6 +10,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from clinics.audit import Via, audit_reads
 from consults.access import consultations_visible_to
 from consults.models import Consultation
 from consults.room.access import CLOSE_UNAUTHENTICATED
@@ -16,10 +21,27 @@ S = Consultation.Status
 
 
 @database_sync_to_async
-def _waiting(user: Any) -> list[dict[str, Any]]:
+def _waiting(user: Any, via: Via) -> list[dict[str, Any]]:
     """Consults this user is on whose patient is waiting (checked in or interrupted)."""
     qs = consultations_visible_to(user).filter(status__in=[S.CHECKED_IN, S.INTERRUPTED])
-    return [consultation_feed_payload(c) for c in qs.order_by("start")[:100]]
+    waiting = list(qs.order_by("start")[:100])
+    audit_reads(
+        actor=user,
+        object_type="consultation",
+        shown=((c.external_id, c.patient.external_id) for c in waiting),
+        via=via,
+    )
+    return [consultation_feed_payload(c) for c in waiting]
+
+
+@database_sync_to_async
+def _audit_event(user: Any, consultation_id: str, via: Via) -> None:
+    patient = (
+        Consultation.objects.filter(external_id=consultation_id)
+        .values_list("patient__external_id", flat=True)
+        .first()
+    )
+    audit_reads(actor=user, object_type="consultation", shown=[(consultation_id, patient)], via=via)
 
 
 class NotificationsConsumer(AsyncWebsocketConsumer):
@@ -29,10 +51,11 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
+        self.user, self.via = user, Via.ws(self.scope)
         self.group = user_group(user.external_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await join_session_group(self)
-        await self.send_json({"type": "snapshot", "waiting": await _waiting(user)})
+        await self.send_json({"type": "snapshot", "waiting": await _waiting(user, self.via)})
 
     async def disconnect(self, code: int) -> None:
         await leave_session_group(self)
@@ -56,4 +79,8 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     async def notify_event(self, event: dict[str, Any]) -> None:
-        await self.send_json(event["event"])
+        frame = event["event"]
+        shown = frame.get("consultation")
+        if isinstance(shown, dict) and shown.get("patient"):
+            await _audit_event(self.user, shown["id"], self.via)
+        await self.send_json(frame)

@@ -7,6 +7,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
+from clinics.models import AuditEntry
 from consults.models import Consultation
 from consults.room.models import CallQualityReport, RoomPeer
 from telehealth.asgi import application
@@ -18,6 +19,20 @@ S = Consultation.Status
 
 async def status_of(consult: Consultation) -> str:
     return await database_sync_to_async(lambda: Consultation.objects.get(pk=consult.pk).status)()
+
+
+@database_sync_to_async
+def feed_reads(user, consult: Consultation) -> list[tuple]:
+    """Audit entries of `user` reading the consult over a socket."""
+    return list(
+        AuditEntry.objects.filter(
+            actor=user,
+            action=AuditEntry.Action.READ,
+            channel=AuditEntry.Channel.WS,
+            object_type="consultation",
+            object_id=str(consult.external_id),
+        ).values_list("patient_id", flat=True)
+    )
 
 
 async def feed(user) -> WebsocketCommunicator:
@@ -41,6 +56,8 @@ async def test_the_station_joining_checks_the_patient_in_and_the_specialist_sees
         assert event["consultation"]["id"] == str(consultation.external_id)
         assert event["consultation"]["patient"] == "Nông Thị Hoa"
         assert await status_of(consultation) == S.CHECKED_IN
+        # The event named the patient to the specialist: a read of patient data.
+        assert await feed_reads(cast.specialist, consultation) == [consultation.patient.external_id]
     finally:
         await specialist_feed.disconnect()
 
@@ -52,6 +69,7 @@ async def test_the_feed_snapshot_lists_waiting_consults(open_room: Opener, cast,
     try:
         snapshot = await specialist_feed.receive_json_from()
         assert [c["id"] for c in snapshot["waiting"]] == [str(consultation.external_id)]
+        assert await feed_reads(cast.specialist, consultation) == [consultation.patient.external_id]
     finally:
         await specialist_feed.disconnect()
 
