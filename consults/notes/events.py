@@ -137,7 +137,7 @@ def broadcast_now(consultation: Consultation, payload: dict[str, Any]) -> None:
 
 
 def broadcast_on_commit(consultation: Consultation, payload: dict[str, Any]) -> None:
-    transaction.on_commit(lambda: broadcast_now(consultation, payload))
+    transaction.on_commit(lambda: broadcast_now(consultation, payload), robust=True)
 
 
 def notes_state(consultation: Consultation) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """Payload builders and group addressing for the room and the notifications feed.
 
 Sync helpers here are for services (call them on commit); consumers use the layer directly.
+Services register them with `transaction.on_commit(…, robust=True)`: once the write has
+committed, a channel layer that is down must not turn it into an error the client would see
+(and retry); Django logs the failure, and sockets catch up by `resync`.
 """
 
 import hashlib

@@ -57,7 +57,7 @@ def _lock_room(consult: Consultation) -> RoomState:
 
 def _transition(consult: Consultation, to: str, actor: Any, reason: str) -> None:
     consultation_transition(consultation=consult, to=to, actor=actor, reason=reason)
-    transaction.on_commit(lambda: room_status_changed(consult))
+    transaction.on_commit(lambda: room_status_changed(consult), robust=True)
 
 
 def _both_sides_in(peers: list[RoomPeer]) -> bool:

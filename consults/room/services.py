@@ -155,7 +155,7 @@ def guest_invite_revoke(*, invite: GuestInvite, actor: User) -> GuestInvite:
         invite.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
         member = f"g:{invite.external_id}"
         consult_id = str(invite.consultation.external_id)
-        transaction.on_commit(lambda: room_kick(consult_id, member))
+        transaction.on_commit(lambda: room_kick(consult_id, member), robust=True)
     return invite
 
 

@@ -276,7 +276,7 @@ def consultation_check_in(*, consultation: Consultation, actor: User) -> Consult
 
     with transaction.atomic():
         consultation_transition(consultation=consultation, to=S.CHECKED_IN, actor=actor)
-        transaction.on_commit(lambda: room_status_changed(consultation))
+        transaction.on_commit(lambda: room_status_changed(consultation), robust=True)
     return consultation
 
 
@@ -311,5 +311,6 @@ def _after_slot_freed(consultation: Consultation, freed_start: datetime | None) 
             specialist_id=consultation.specialist_id,  # type: ignore[arg-type]
             start=freed_start,
             length=length or timedelta(minutes=30),
-        )
+        ),
+        robust=True,
     )

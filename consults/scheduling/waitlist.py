@@ -61,7 +61,7 @@ def waitlist_offer_freed_slot(
         staff = list(
             station_staff(entry.consultation.station_id).values_list("external_id", flat=True)
         )
-        transaction.on_commit(lambda: notify_users(staff, event))
+        transaction.on_commit(lambda: notify_users(staff, event), robust=True)
     return entry
 
 
