@@ -141,10 +141,3 @@ def denied_among(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
         elif p.guest is None or p.guest.pk not in guests:
             denied[peer] = RoomDenied(CLOSE_FORBIDDEN, "access_revoked")
     return denied
-
-
-def still_allowed(participant: Participant, peer_id: str) -> None:
-    """The same re-check for one connection; raises RoomDenied."""
-    denied = denied_among([(peer_id, participant)]).get(peer_id)
-    if denied is not None:
-        raise denied

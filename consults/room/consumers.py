@@ -26,7 +26,6 @@ from consults.room.access import (
     CLOSE_UNAUTHENTICATED,
     Participant,
     RoomDenied,
-    still_allowed,
 )
 from consults.room.events import peer_payload, room_group, welcome_frame
 from consults.room.peers import PeerTable
@@ -43,7 +42,6 @@ def _setting(name: str, default: float) -> float:
 
 
 _resolve = database_sync_to_async(room_participant_resolve)
-_recheck = database_sync_to_async(still_allowed)
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -192,23 +190,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
     async def authorized(self) -> bool:
         """The per-frame gate. Access is re-read from the database every ROOM_REAUTH_SECONDS
         by the process's batch check (`reauth`; revocations are also pushed at once), so the
-        relay path does no query; if that check has fallen behind, the frame waits for a
-        fresh one of its own."""
-        if self.closing:
-            return False
-        if time.monotonic() - self.checked_at > 3 * reauth.interval():
-            return await self._recheck_now()
-        return True
-
-    async def _recheck_now(self) -> bool:
-        assert self.participant is not None
-        try:
-            await _recheck(self.participant, self.peer)
-        except RoomDenied as denied:
-            await self.deny(denied)
-            return False
-        self.checked_at = time.monotonic()
-        return True
+        relay path does no query; if that check has fallen behind, the frame waits for the
+        next batch (shared by every connection of the process)."""
+        if not self.closing and time.monotonic() - self.checked_at > 3 * reauth.interval():
+            await reauth.check_now(self.loop)
+        return not self.closing
 
     async def on_hello(self, data: dict[str, Any]) -> None:
         try:

@@ -5,6 +5,11 @@ connection is still in its room, its consult still joinable and its participant 
 (`access.denied_among`), and closes the denied ones. The relay path then needs no query; a
 per-connection check every few seconds cost 400 sockets 80 queries a second (bench/).
 Revocations made by the room's own services are also pushed at once (`events.room_kick`).
+
+A frame whose connection was not re-checked for three intervals (the database thread is
+busy: a join storm) waits for a batch, `check_now`, which runs the next one at once or joins
+the one already running: one batch for the whole process, never one query per connection,
+which under load queued behind the very work that made the batch late (bench/RESULTS.md).
 """
 
 import asyncio
@@ -28,6 +33,7 @@ class Watched(Protocol):
 
 _live: dict[str, Watched] = {}
 _sweepers: dict[asyncio.AbstractEventLoop, "asyncio.Task[None]"] = {}
+_running: dict[asyncio.AbstractEventLoop, "asyncio.Task[bool]"] = {}
 
 
 def interval() -> float:
@@ -49,16 +55,32 @@ def unwatch(peer: str) -> None:
 async def _sweep_forever(loop: asyncio.AbstractEventLoop) -> None:
     while True:
         await asyncio.sleep(interval())
-        mine = {peer: c for peer, c in _live.items() if c.loop is loop and c.participant}
-        if not mine:
+        if not await check_now(loop):
             _sweepers.pop(loop, None)
             return
-        items: list[tuple[str, Any]] = [(peer, c.participant) for peer, c in mine.items()]
-        denied = await database_sync_to_async(denied_among)(items)
-        now = time.monotonic()
-        for peer, consumer in mine.items():
-            if peer in denied:
-                unwatch(peer)
-                await consumer.deny(denied[peer])
-            else:
-                consumer.checked_at = now
+
+
+async def check_now(loop: asyncio.AbstractEventLoop) -> bool:
+    """Re-check this loop's connections now, or wait for the batch already running.
+    False when there was nobody to check."""
+    task = _running.get(loop)
+    if task is None or task.done():
+        task = _running[loop] = loop.create_task(_check_once(loop))
+    # A waiting frame whose socket closes must not cancel the batch the others wait for.
+    return await asyncio.shield(task)
+
+
+async def _check_once(loop: asyncio.AbstractEventLoop) -> bool:
+    mine = {peer: c for peer, c in _live.items() if c.loop is loop and c.participant}
+    if not mine:
+        return False
+    items: list[tuple[str, Any]] = [(peer, c.participant) for peer, c in mine.items()]
+    denied = await database_sync_to_async(denied_among)(items)
+    now = time.monotonic()
+    for peer, consumer in mine.items():
+        if peer in denied:
+            unwatch(peer)
+            await consumer.deny(denied[peer])
+        else:
+            consumer.checked_at = now
+    return True

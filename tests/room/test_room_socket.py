@@ -1,6 +1,7 @@
 """The consult room socket, rule by rule (docs/signaling.md)."""
 
 import json
+import time
 import uuid
 
 import pytest
@@ -8,6 +9,7 @@ from channels.db import database_sync_to_async
 
 from clinics.models import Membership
 from consults.models import Consultation
+from consults.room import reauth
 from consults.room.models import RoomPeer
 from tests import factories
 from tests.room.conftest import Opener
@@ -298,6 +300,37 @@ async def test_a_frame_waits_for_a_fresh_check_when_the_background_one_fell_behi
     await station.send({"type": "resync"})
     assert await station.closed() == 4403
     assert not any(f["type"] == "room" for f in station.frames)
+
+
+async def test_connections_whose_check_fell_behind_share_one_batch_not_one_check_each(
+    open_room: Opener, cast, consultation, settings, monkeypatch
+) -> None:
+    settings.ROOM_REAUTH_SECONDS = 3600
+    other = await database_sync_to_async(factories.make_consultation)(
+        patient=cast.patient, specialist=cast.specialist, hospital=cast.hospital, room=cast.room
+    )
+    sockets = [
+        await open_room(cast.nurse, consultation),
+        await open_room(cast.specialist, consultation),
+        await open_room(cast.specialist, other),
+    ]
+    for socket in sockets:
+        await socket.expect("welcome")
+    batches: list[int] = []
+    real = reauth.denied_among
+
+    def counting(items):
+        batches.append(len(items))
+        return real(items)
+
+    monkeypatch.setattr(reauth, "denied_among", counting)
+    for consumer in reauth._live.values():  # the background check has fallen far behind
+        consumer.checked_at = time.monotonic() - 4 * 3600
+    for socket in sockets:
+        await socket.send({"type": "resync"})
+    for socket in sockets:
+        assert (await socket.expect("room"))["type"] == "room"
+    assert batches == [3]  # the first late frame checked every connection of the process
 
 
 @pytest.mark.parametrize(
