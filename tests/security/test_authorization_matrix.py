@@ -106,8 +106,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/logout/', 'get'): (405, 405, 405, 405, 405, 405, 405, 405, 405),
     ('/logout/', 'post'): (302, 302, 302, 302, 302, 302, 302, 302, 302),
     ('/patients/', 'get'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
-    # a full registration: each station nurse registers at her own station (302); the others get the form back with the refusal as a 400, not a 403
-    ('/patients/', 'post'): (302, 302, 400, 400, 400, 400, 400, 302, 302),
+    # a full registration: each station nurse registers at her own station (302); anyone else is refused (403) before the form is read, as by the API
+    ('/patients/', 'post'): (302, 302, 403, 403, 403, 403, 403, 302, 302),
     ('/patients/{id}/', 'get'): (200, 404, 200, 404, 200, 404, 200, 302, 302),
     # recording consent: the patient's station, and an admin (the manager)
     ('/patients/{id}/', 'post'): (302, 404, 403, 404, 403, 404, 302, 302, 302),
