@@ -4,7 +4,7 @@ import uuid
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from clinics.access import parse_uuid, patients_visible_to
+from clinics.access import parse_uuid, patients_visible_to, station_staff_memberships
 from clinics.models import Consent, Facility, Membership, Patient, Specialty, User
 from clinics.validators import normalize_id
 from telehealth.errors import not_found
@@ -35,13 +35,10 @@ def consent_list(patient: Patient) -> QuerySet[Consent]:
 
 
 def station_staff(station_id: int) -> QuerySet[User]:
-    """The active staff of one commune station."""
-    return User.objects.filter(
-        is_active=True,
-        memberships__facility_id=station_id,
-        memberships__role=Membership.Role.STATION_STAFF,
-        memberships__is_active=True,
-    ).distinct()
+    """The staff of one commune station who may act for it (active accounts only): those
+    its reminders and notifications go to."""
+    members = station_staff_memberships().filter(facility_id=station_id).values("user_id")
+    return User.objects.filter(is_active=True, pk__in=members).order_by("pk")
 
 
 def facility_list() -> QuerySet[Facility]:

@@ -15,12 +15,17 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from clinics.access import can_edit_patient, patient_get_for_user, station_ids_of
+from clinics.access import (
+    can_edit_patient,
+    patient_get_for_user,
+    require_station_staff,
+    station_ids_of,
+)
 from clinics.audit import Via, audit_patients_read, audit_record
 from clinics.login import login_check
-from clinics.models import AuditEntry, Consent, Patient, User
+from clinics.models import AuditEntry, Consent, Facility, Patient, User
 from clinics.selectors import consent_current, consent_list, patient_list, user_roles
 from clinics.serializers import PatientSerializer
 from clinics.services import PATIENT_FIELDS, consent_record, patient_register
@@ -70,6 +75,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     if station_ids_of(user):
@@ -106,9 +112,12 @@ def patients(request: HttpRequest) -> HttpResponse:
     form_error = ""
     form: dict[str, Any] = {"consents": [Consent.Purpose.TELEMEDICINE]}
     if request.method == "POST":
+        # Settled before the form is read: anyone but station staff gets 403, as from the API,
+        # not the form back with field errors about a registration they may not make.
+        station = require_station_staff(user)
         form = _patient_form_data(request.POST)
         try:
-            patient = _register_from_page(request, user, form)
+            patient = _register_from_page(request, user, station, form)
         except AppError as exc:
             errors = exc.fields
             form_error = str(exc.message)
@@ -135,10 +144,9 @@ def patients(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _register_from_page(request: HttpRequest, user: User, form: dict[str, Any]) -> Patient:
-    from clinics.access import require_station_staff
-
-    station = require_station_staff(user)
+def _register_from_page(
+    request: HttpRequest, user: User, station: Facility, form: dict[str, Any]
+) -> Patient:
     data = {k: v for k, v in form.items() if v != ""}
     if "date_of_birth" in data:
         born = parse_day(data["date_of_birth"])

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, User
@@ -47,6 +48,7 @@ def _strings() -> dict[str, str]:
 
 
 @login_required
+@require_GET
 def notes_page(request: HttpRequest, id: str) -> HttpResponse:
     user = _user(request)
     consultation = notes_get_for_reader(user, id)
@@ -73,6 +75,7 @@ def notes_page(request: HttpRequest, id: str) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def report_page(request: HttpRequest, id: str) -> HttpResponse:
     user = _user(request)
     consultation = notes_get_for_reader(user, id)

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from clinics.models import User
 from consults.access import consultation_get_for_user
@@ -34,6 +35,7 @@ def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
 
 
 @login_required
+@require_GET
 def room(request: HttpRequest, id: str) -> HttpResponse:
     assert isinstance(request.user, User)
     try:
@@ -57,6 +59,7 @@ def room(request: HttpRequest, id: str) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def precall(request: HttpRequest) -> HttpResponse:
     strings = {
         "running": _("Testing…"),
@@ -71,11 +74,13 @@ def precall(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def waiting(request: HttpRequest) -> HttpResponse:
     strings = {value: str(label) for value, label in Consultation.Status.choices}
     return render(request, "frontend/room/waiting.html", {"config": {"strings": strings}})
 
 
+@require_GET
 def guest(request: HttpRequest, token: str) -> HttpResponse:
     invite = guest_invite_from_token(token)
     if invite is None:

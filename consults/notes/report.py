@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Membership, User
+from clinics.selectors import station_staff
 from consults.access import is_station_side
 from consults.models import Consultation
 from consults.notes import events, selectors
@@ -146,23 +147,13 @@ def report_sign(*, consultation: Consultation, actor: User, via: Via) -> Report:
             case.save(update_fields=["answered_at", "updated_at"])
         events.broadcast_on_commit(locked, events.report_signed(report))
         notify_on_commit(
-            station_staff_of(locked),
+            station_staff(locked.station_id),
             subject=_("Consult report signed"),
             body=_("The specialist signed the report for %(patient)s.")
             % {"patient": locked.patient.full_name},
             event=events.feed_report_signed(report),
         )
     return report
-
-
-def station_staff_of(consultation: Consultation) -> list[User]:
-    return list(
-        User.objects.filter(
-            memberships__facility_id=consultation.station_id,
-            memberships__role=Membership.Role.STATION_STAFF,
-            memberships__is_active=True,
-        ).distinct()
-    )
 
 
 def addendum_add(*, consultation: Consultation, text: Any, actor: User, via: Via) -> Addendum:

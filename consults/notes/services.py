@@ -167,20 +167,25 @@ class ChatPosted:
 def chat_post(
     *, consultation: Consultation, text: Any, client_msg_id: Any = "", actor: User, via: Via
 ) -> ChatPosted:
-    """Post a chat line (participants only). The same `client_msg_id` never posts twice."""
+    """Post a chat line. Preconditions: `actor` may write this consult
+    (notes_get_for_writer). The same `client_msg_id` never posts twice. After sign-off
+    the chat is part of the closed record (the report holds its last lines): a new line is
+    409 `report_signed`, as any notes write."""
     if not isinstance(text, str) or not text.strip():
         raise invalid({"text": [str(_("Write a message."))]})
     if len(text) > CHAT_LIMIT:
         raise invalid({"text": [str(_("At most 2,000 characters."))]})
     msg_id = _client_id(client_msg_id, "client_msg_id")
     with transaction.atomic():
-        Consultation.objects.select_for_update().get(pk=consultation.pk)
+        locked = lock_for_notes(consultation, unsigned=False)
         if msg_id:
             done = ChatMessage.objects.filter(
                 consultation=consultation, author=actor, client_msg_id=msg_id
             ).first()
             if done is not None:
                 return ChatPosted(done, replayed=True)
+        # After the replay check: a line posted before sign-off, resent after, is a success.
+        refuse_if_signed(locked)
         message = ChatMessage.objects.create(
             consultation=consultation, author=actor, text=text.strip(), client_msg_id=msg_id
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from clinics.access import parse_uuid
+from clinics.access import parse_uuid, station_staff_memberships
 from clinics.models import User
 from consults.access import is_assigned_specialist, is_station_side
 from consults.models import Consultation
@@ -96,7 +96,6 @@ def room_participant(
 def denied_among(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
     """Re-check many live connections in four queries: each is still in the room, its consult
     still joinable, and its participant still allowed. Returns the denied ones by peer id."""
-    from clinics.models import Facility, Membership
     from consults.room.models import RoomPeer
 
     rows = {
@@ -111,12 +110,9 @@ def denied_among(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
     user_ids = {p.user.pk for _, p in items if p.user is not None}
     active = set(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
     stations = set(
-        Membership.objects.filter(
-            user_id__in=user_ids,
-            is_active=True,
-            role=Membership.Role.STATION_STAFF,
-            facility__kind=Facility.Kind.COMMUNE_STATION,
-        ).values_list("user_id", "facility_id")
+        station_staff_memberships()
+        .filter(user_id__in=user_ids)
+        .values_list("user_id", "facility_id")
     )
     guest_ids = {p.guest.pk for _, p in items if p.guest is not None}
     guests = set(

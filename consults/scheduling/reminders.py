@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from clinics.models import Membership, User
+from clinics.selectors import station_staff
 from consults.lifecycle import ACTIVE_STATUSES
 from consults.models import Consultation
 from consults.scheduling.models import Reminder
@@ -74,15 +74,6 @@ def cancel(consult: Consultation) -> None:
     )
 
 
-def _station_staff(consult: Consultation) -> list[User]:
-    return [
-        m.user
-        for m in Membership.objects.filter(
-            facility_id=consult.station_id, role=Membership.Role.STATION_STAFF, is_active=True
-        ).select_related("user")
-    ]
-
-
 def _addresses(reminder: Reminder) -> list[str]:
     consult = reminder.consultation
     if reminder.party == Reminder.Party.SPECIALIST:
@@ -92,7 +83,7 @@ def _addresses(reminder: Reminder) -> list[str]:
         return [p.email for p in people if p.email]
     if reminder.channel == Reminder.Channel.SMS:
         return [consult.station.hotline] if consult.station.hotline else []
-    return [u.email for u in _station_staff(consult) if u.email]
+    return [u.email for u in station_staff(consult.station_id) if u.email]
 
 
 def _text(reminder: Reminder) -> tuple[str, str]:

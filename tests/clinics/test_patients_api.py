@@ -142,10 +142,13 @@ def test_the_same_key_for_a_different_body_is_refused(cast: Cast, api: Any) -> N
     assert not Patient.objects.filter(full_name="Người Khác").exists()
 
 
-def test_only_station_staff_register_patients(cast: Cast, api: Any) -> None:
-    response = api(cast.specialist).post(LIST, new_patient(), format="json")
-    assert response.status_code == 403
-    assert response.json()["code"] == "permission_denied"
+@pytest.mark.parametrize("who", ["specialist", "coordinator"])
+def test_only_station_staff_register_patients(cast: Cast, api: Any, who: str) -> None:
+    for body in (new_patient(), {}):  # refused before the body is validated
+        response = api(getattr(cast, who)).post(LIST, body, format="json")
+        assert response.status_code == 403
+        assert response.json()["code"] == "permission_denied"
+        assert set(response.json()) == {"code", "message", "fields"}
     assert not Patient.objects.filter(full_name="Hoàng Thị Lan").exists()
 
 

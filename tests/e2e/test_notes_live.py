@@ -69,6 +69,7 @@ def test_station_and_specialist_see_each_others_sections_live_until_sign_off(
         nurse.wait_for_function(
             "() => document.querySelector('#section-history textarea').disabled", timeout=5_000
         )
+        assert nurse.locator(".chat-form input[name=text]").is_disabled()
         refused = nurse.evaluate(
             """async (url) => {
                 const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];

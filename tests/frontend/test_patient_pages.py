@@ -64,6 +64,19 @@ def test_the_nurse_registers_a_patient_with_consent(cast: Cast) -> None:
     assert AuditEntry.objects.filter(patient_id=patient.external_id, action="create").exists()
 
 
+@pytest.mark.parametrize("who", ["specialist", "coordinator", "admin"])
+def test_it_refuses_a_registration_from_anyone_but_station_staff_with_403(
+    cast: Cast, who: str
+) -> None:
+    for form in (registration(), {}):  # refused before the form is read: no field errors
+        response = logged_in(getattr(cast, who)).post("/patients/", form)
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert "permission_denied" in page
+        assert "Chỉ nhân viên trạm y tế xã mới thực hiện được việc này." in page
+    assert not Patient.objects.filter(full_name="Sầm Văn Tuấn").exists()
+
+
 def test_a_bad_registration_shows_field_errors_and_writes_nothing(cast: Cast) -> None:
     before = (Patient.objects.count(), Consent.objects.count())
     response = logged_in(cast.nurse).post(

@@ -7,6 +7,7 @@ import pytest
 from clinics.models import AuditEntry
 from consults.notes.models import ChatMessage
 from tests.notes.conftest import notes_url
+from tests.notes.test_report import sign, write_assessment
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +39,28 @@ def test_a_retried_chat_message_is_posted_once(cast: Any, api: Any, consultation
     assert again.status_code == 200
     assert again.json()["id"] == first.json()["id"]
     assert ChatMessage.objects.count() == 1
+
+
+def test_it_refuses_a_chat_message_after_sign_off_and_the_chat_stays_readable(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    chat = notes_url(consultation, "chat/")
+    body = {"text": "Chào bác sĩ", "client_msg_id": "m-1"}
+    first = api(cast.nurse).post(chat, body, format="json")
+    write_assessment(api, cast, consultation)
+    assert sign(api, cast.specialist, consultation).status_code == 201
+
+    late = api(cast.nurse).post(chat, {"text": "Thêm sau khi ký"}, format="json")
+    assert late.status_code == 409
+    assert late.json()["code"] == "report_signed"
+    # Posted before sign-off: its resend (the answer was lost) still answers as posted.
+    resent = api(cast.nurse).post(chat, body, format="json")
+    assert resent.status_code == 200
+    assert resent.json()["id"] == first.json()["id"]
+    messages = api(cast.specialist).get(chat).json()["results"]
+    assert [m["text"] for m in messages] == ["Chào bác sĩ"]
+    assert ChatMessage.objects.count() == 1
+    assert AuditEntry.objects.filter(action="create", object_type="chatmessage").count() == 1
 
 
 @pytest.mark.parametrize("text", ["", "   ", "x" * 2001])

@@ -241,3 +241,30 @@ async def test_a_note_save_after_sign_off_is_refused_with_report_signed_and_writ
     state = await nurse.expect("notes.state")
     assert state["signed"] is True
     assert {s["section"]: s["revision"] for s in state["sections"]}["plan"] == 0
+
+
+async def test_a_chat_message_after_sign_off_is_refused_with_report_signed_and_not_broadcast(
+    cast: Any, api: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    await nurse.send({"type": "chat.send", "text": "Chào bác sĩ", "client_msg_id": "c1"})
+    await specialist.expect("chat.message")
+    await specialist.send(save_frame("Rung nhĩ", edit_id="a1", section="assessment"))
+    await specialist.expect("note.saved")
+    signing = await sync_to_async(api(cast.specialist).post)(
+        f"/api/v1/consultations/{consultation.external_id}/notes/report/sign/"
+    )
+    assert signing.status_code == 201
+    await specialist.expect("report.signed")
+
+    await nurse.send({"type": "chat.send", "text": "Thêm sau khi ký", "client_msg_id": "c2"})
+    refused = await nurse.expect("error")
+    assert refused["code"] == "report_signed"
+    assert refused["client_msg_id"] == "c2"
+    await specialist.send({"type": "chat.sync"})
+    # The next frame the other side gets is the state it asked for: no chat.message came first.
+    state = await specialist.receive()
+    assert state["type"] == "chat.state"
+    assert [m["text"] for m in state["messages"]] == ["Chào bác sĩ"]
+    assert await sync_to_async(ChatMessage.objects.count)() == 1

@@ -10,6 +10,7 @@ from django.core import mail
 from pypdf import PdfReader
 
 from consults.notes.models import Report
+from tests import factories
 from tests.notes.conftest import edit, notes_url, require_font, section_url
 
 pytestmark = pytest.mark.django_db
@@ -140,6 +141,19 @@ def test_a_store_and_forward_case_goes_from_station_to_signed_report(
     assert mail.outbox[-1].to == ["nurse@example.org"]
     assert Report.objects.filter(consultation=c).exists()
     assert c.async_case.answered_at is not None
+
+
+def test_the_signed_answer_is_not_sent_to_a_deactivated_nurse_of_the_station(
+    cast: Any, api: Any, async_consult: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    factories.make_user("station_staff", cast.station, email="da.nghi@example.org", is_active=False)
+    api(cast.nurse).put(section_url(async_consult, "history"), edit("Ban đỏ"), format="json")
+    api(cast.nurse).post(notes_url(async_consult, "submit/"))
+    write_assessment(api, cast, async_consult)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sign(api, cast.specialist, async_consult).status_code == 201
+    assert mail.outbox[-1].to == ["nurse@example.org"]
+    assert all("da.nghi@example.org" not in m.to for m in mail.outbox)
 
 
 def test_a_store_and_forward_case_is_not_signed_before_it_is_submitted(

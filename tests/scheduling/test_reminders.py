@@ -91,6 +91,15 @@ def test_a_party_without_an_address_is_skipped_not_retried(cast: Cast) -> None:
 
 
 @pytest.mark.django_db
+def test_a_deactivated_nurse_of_the_station_gets_no_reminder(cast: Cast, addresses: None) -> None:
+    factories.make_user("station_staff", cast.station, email="da.nghi@example.vn", is_active=False)
+    due_consult(cast)
+    call_command("send_reminders", "--once")
+    recipients = sorted(to for m in mail.outbox for to in m.to)
+    assert recipients == ["bs.timmach@example.vn", "tram.talung@example.vn"]
+
+
+@pytest.mark.django_db
 def test_a_cancelled_consult_gets_no_reminder(cast: Cast, addresses: None) -> None:
     consult = due_consult(cast)
     Consultation.objects.filter(pk=consult.pk).update(status="cancelled")

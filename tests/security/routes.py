@@ -27,35 +27,51 @@ def _allowed(view: Any) -> list[str] | None:
     return None
 
 
-def _page_methods(callback: Any) -> list[str]:
-    """A function view (a page) always gets a GET row (405 documents a POST-only page) and a
-    POST row when it takes POST. A view without a method decorator takes every method: its
-    POST row shows what a POST to it does (so far, the same as GET)."""
-    allowed = _allowed(callback)
-    return ["get", "post"] if allowed is None or "post" in allowed else ["get"]
-
-
 def _methods(callback: Any) -> list[str]:
+    """A function view (a page) always gets a GET row and a POST row: 405 documents a
+    POST-only page and a page that only displays."""
+    if _is_page(callback):
+        return ["get", "post"]
     cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
-    if cls is None:
-        return _page_methods(callback)
     return [m for m in cls.http_method_names if m not in SKIPPED_METHODS and hasattr(cls, m)]
 
 
-def http_routes(patterns: list[Any] | None = None, prefix: str = "") -> list[tuple[str, str]]:
-    """(route template, method) for every URL pattern; the admin site counts as one route."""
-    found: list[tuple[str, str]] = []
+def _views(patterns: list[Any] | None = None, prefix: str = "") -> list[tuple[str, Any]]:
+    """(route template, view) for every URL pattern outside the admin site."""
+    found: list[tuple[str, Any]] = []
     for p in get_resolver().url_patterns if patterns is None else patterns:
         part = prefix + str(p.pattern)
         if part.startswith("admin/"):
-            if ("/admin/", "get") not in found:
-                found.append(("/admin/", "get"))
             continue
         if isinstance(p, URLResolver):
-            found += http_routes(p.url_patterns, part)
+            found += _views(p.url_patterns, part)
         elif isinstance(p, URLPattern):
-            found += [(_template(part), m) for m in _methods(p.callback)]
+            found.append((_template(part), p.callback))
     return found
+
+
+def http_routes() -> list[tuple[str, str]]:
+    """(route template, method) for every URL pattern; the admin site counts as one route."""
+    found = [("/admin/", "get")]
+    for route, callback in _views():
+        found += [(route, m) for m in _methods(callback)]
+    return found
+
+
+def pages_taking_any_method() -> list[str]:
+    """The project's function views without a method decorator: they serve a POST like a
+    GET. (Django's own set_language takes both on purpose.)"""
+    return [
+        route
+        for route, callback in _views()
+        if _is_page(callback)
+        and not callback.__module__.startswith("django.")
+        and _allowed(callback) is None
+    ]
+
+
+def _is_page(callback: Any) -> bool:
+    return getattr(callback, "cls", None) is None and getattr(callback, "view_class", None) is None
 
 
 def ws_routes() -> list[str]:

@@ -2,8 +2,8 @@
 """Every HTTP route × every role of the cast → the expected status.
 
 The routes are discovered from the URL resolver (tests/security/routes.py), so a new endpoint
-without a row here fails `test_every_route_has_a_row`; a page (function view) that takes POST
-gets a POST row too. A row lists the status for each role in this order:
+without a row here fails `test_every_route_has_a_row`; every page (function view) gets a POST
+row too, 405 for a page that only displays. A row lists the status for each role in this order:
 
     station, other_station, specialist, other_specialist,
     coordinator, other_coordinator, manager, guest, anonymous
@@ -26,7 +26,7 @@ from django.test import Client
 from tests.conftest import Cast
 from tests.notes.test_report import require_font
 from tests.security.matrix_world import ROLES, World, build_world
-from tests.security.routes import http_routes
+from tests.security.routes import http_routes, pages_taking_any_method
 
 pytestmark = pytest.mark.django_db
 
@@ -98,24 +98,26 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # Django's language switch; anyone, signed in or not
     ('/i18n/setlang/', 'post'): (302, 302, 302, 302, 302, 302, 302, 302, 302),
     ('/', 'get'): (302, 302, 200, 200, 200, 200, 200, 302, 302),
-    # pages without a method decorator answer a POST like a GET (see routes.py)
-    ('/', 'post'): (302, 302, 200, 200, 200, 200, 200, 302, 302),
+    # a page that only displays refuses a POST (405) once logged in; anonymous is sent to log in first
+    ('/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/login/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200),
     # an empty login form: the error page, for anyone
     ('/login/', 'post'): (400, 400, 400, 400, 400, 400, 400, 400, 400),
     ('/logout/', 'get'): (405, 405, 405, 405, 405, 405, 405, 405, 405),
     ('/logout/', 'post'): (302, 302, 302, 302, 302, 302, 302, 302, 302),
     ('/patients/', 'get'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
-    # a full registration: each station nurse registers at her own station (302); the others get the form back with the refusal as a 400, not a 403
-    ('/patients/', 'post'): (302, 302, 400, 400, 400, 400, 400, 302, 302),
+    # a full registration: each station nurse registers at her own station (302); anyone else is refused (403) before the form is read, as by the API
+    ('/patients/', 'post'): (302, 302, 403, 403, 403, 403, 403, 302, 302),
     ('/patients/{id}/', 'get'): (200, 404, 200, 404, 200, 404, 200, 302, 302),
     # recording consent: the patient's station, and an admin (the manager)
     ('/patients/{id}/', 'post'): (302, 404, 403, 404, 403, 404, 302, 302, 302),
     ('/book/', 'get'): (200, 200, 403, 403, 403, 403, 403, 302, 302),
+    ('/book/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/book/confirm/', 'get'): (404, 404, 403, 403, 403, 403, 403, 302, 302),
     # no time chosen: 400 once access is settled; another station's patient is 404
     ('/book/confirm/', 'post'): (400, 404, 403, 403, 403, 403, 403, 302, 302),
     ('/agenda/', 'get'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
+    ('/agenda/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/agenda/check-in/', 'get'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     # the station (and an admin) checks in and lands in the call; the specialist and the coordinator see the consult but may not
     ('/agenda/check-in/', 'post'): (302, 404, 403, 404, 403, 404, 302, 302, 302),
@@ -135,19 +137,21 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # asking the station for information: the hospital's coordinator; the page, unlike the API, is for coordinators only
     ('/triage/', 'post'): (403, 403, 403, 403, 302, 404, 403, 302, 302),
     ('/room/precall/', 'get'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
-    ('/room/precall/', 'post'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
+    ('/room/precall/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/room/waiting/', 'get'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
-    ('/room/waiting/', 'post'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
+    ('/room/waiting/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/room/guest/{token}/', 'get'): (404, 404, 404, 404, 404, 404, 404, 200, 404),
-    ('/room/guest/{token}/', 'post'): (404, 404, 404, 404, 404, 404, 404, 200, 404),
+    # refused before the link is read, whoever holds it
+    ('/room/guest/{token}/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405),
     ('/room/{id}/', 'get'): (200, 404, 200, 404, 403, 404, 403, 302, 302),
-    ('/room/{id}/', 'post'): (200, 404, 200, 404, 403, 404, 403, 302, 302),
+    ('/room/{id}/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/consultations/{id}/notes/', 'get'): (200, 404, 200, 404, 200, 404, 200, 302, 302),
-    ('/consultations/{id}/notes/', 'post'): (200, 404, 200, 404, 200, 404, 200, 302, 302),
+    ('/consultations/{id}/notes/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     # the signed report page: the consult's station, specialist, coordinator, an admin
     ('/consultations/{id}/report/', 'get'): (200, 404, 200, 404, 200, 404, 200, 302, 302),
-    ('/consultations/{id}/report/', 'post'): (200, 404, 200, 404, 200, 404, 200, 302, 302),
+    ('/consultations/{id}/report/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/dashboard/', 'get'): (404, 404, 404, 404, 404, 404, 200, 302, 302),
+    ('/dashboard/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
 }
 # fmt: on
 
@@ -183,6 +187,11 @@ def test_every_route_has_a_row() -> None:
     assert missing == [], f"add these routes to MATRIX: {missing}"
     stale = [r for r in MATRIX if r not in http_routes()]
     assert stale == [], f"these rows name routes that no longer exist: {stale}"
+
+
+def test_every_page_names_the_methods_it_takes() -> None:
+    # Without require_GET/require_POST/require_http_methods a page serves a POST like a GET.
+    assert pages_taking_any_method() == []
 
 
 @pytest.mark.parametrize(("route", "method"), sorted(MATRIX))

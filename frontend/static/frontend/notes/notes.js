@@ -190,7 +190,7 @@ function showConflict(m) {
 }
 
 function lockAll() {
-  document.querySelectorAll(".note-form [name], .note-form .save, .upload, #sign-report").forEach((n) => { n.disabled = true; });
+  document.querySelectorAll(".note-form [name], .note-form .save, .upload, .chat-form [name], .chat-form button, #sign-report").forEach((n) => { n.disabled = true; });
   document.querySelectorAll(".note-section .status").forEach((n) => { n.textContent = T.signed; });
 }
 
