@@ -281,7 +281,7 @@ def test_a_booking_stays_within_its_statement_budget(
 
     assert post(at(day, 9), "warm-up") == 201
     # token; key; patient; specialist, specialties; room; savepoint; locks; policy, rules,
-    # overrides, time off, holidays, bookings; consult, event, reminders, audit; release;
+    # overrides + time off + holidays, bookings; consult, event, reminders, audit; release;
     # key's answer; release (the test's savepoints stand in for BEGIN and COMMIT)
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(20):
         assert post(at(day, 10), "one") == 201
