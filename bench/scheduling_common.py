@@ -22,9 +22,9 @@ RESULTS = ROOT / "bench" / "RESULTS.md"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SECRET_KEY", "bench-only-insecure-key")
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-# Persistent database connections, as deploy/env.example runs daphne: with the default 0
-# every request would also pay for a new PostgreSQL connection.
-os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
+# Pooled database connections, as deploy/env.example runs daphne: without the pool every
+# request would also pay for a new PostgreSQL connection.
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "20")
 
 
 def setup_django() -> None:

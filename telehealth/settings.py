@@ -129,6 +129,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not memory, so the daphne processes of end-to-end tests see the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+elif env_int("DATABASE_POOL_MAX_SIZE", 0) > 0:
+    # Under daphne, Django serves each HTTP request in a thread of its own, and connections
+    # are per thread: DATABASE_CONN_MAX_AGE keeps none of them for the next request, which
+    # paid a new PostgreSQL backend (its connect and cold catalog caches) every time. A pool
+    # lends each request an open connection; closing it at the request's end gives it back.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection is never kept by a thread
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 0),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "clinics.User"

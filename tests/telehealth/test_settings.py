@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 SETTINGS = str(Path(__file__).resolve().parents[2] / "telehealth" / "settings.py")
 VARS = ["DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_KEY", "ALLOWED_HOSTS"]
+VARS += ["DATABASE_CONN_MAX_AGE", "DATABASE_POOL_MAX_SIZE"]
 
 
 def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
@@ -60,6 +61,24 @@ def test_postgres_and_redis_come_from_urls(monkeypatch: pytest.MonkeyPatch) -> N
     ]
     assert layer["CONFIG"]["symmetric_encryption_keys"] == ["layer-secret"]
     assert s["ALLOWED_HOSTS"] == ["telehealth.soyte.example", "10.0.0.5"]
+
+
+def test_postgres_connections_are_pooled_when_a_pool_size_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = "postgres://th:pw@db.internal:5433/telehealth"
+    assert "pool" not in load(monkeypatch, SECRET_KEY="k", DATABASE_URL=url)["DATABASES"][
+        "default"
+    ].get("OPTIONS", {})
+    db = load(
+        monkeypatch,
+        SECRET_KEY="k",
+        DATABASE_URL=url,
+        DATABASE_CONN_MAX_AGE="60",
+        DATABASE_POOL_MAX_SIZE="20",
+    )["DATABASES"]["default"]
+    assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 20}
+    assert db["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
 
 
 def test_a_bad_integer_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
