@@ -49,5 +49,12 @@ def can_join_consultation(user: User, consultation: Consultation) -> bool:
 
 
 def can_check_in(user: User, consultation: Consultation) -> bool:
-    """Checking a patient in (and the station's other desk actions) is the station's job."""
+    """Checking a patient in (and the station's other desk actions: the waitlist) is the
+    station's job; administrators see everything and may act for it."""
     return is_admin(user) or is_station_side(user, consultation)
+
+
+def consultations_at_desk_of(user: User) -> QuerySet[Consultation]:
+    """can_check_in as a list filter: the consults whose desk actions the user may take."""
+    qs = consultations_visible_to(user)
+    return qs if is_admin(user) else qs.filter(station_id__in=station_ids_of(user))

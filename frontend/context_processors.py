@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from clinics.access import hospital_ids_of, is_admin, station_ids_of
 from clinics.models import Membership
 from consults.dashboard.access import can_see_dashboard
+from consults.scheduling.triage import may_triage
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -29,9 +30,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ("frontend:room-waiting", _("Waiting room")),
             ("frontend:availability", _("Availability")),
         ]
+    if may_triage(user):
+        links.append(("frontend:triage", _("Triage")))
     if hospital_ids_of(user, Membership.Role.COORDINATOR):
         links += [
-            ("frontend:triage", _("Triage")),
             ("frontend:agenda", _("Agenda")),
             ("frontend:availability", _("Availability")),
         ]

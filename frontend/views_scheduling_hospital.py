@@ -165,9 +165,15 @@ def _suggestions(req: ConsultRequest) -> list[dict[str, Any]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def triage_page(request: HttpRequest) -> HttpResponse:
+    """The open requests with suggested slots. The same rule as the API (triage.may_triage,
+    then can_triage per request): coordinators, and administrators, who see everything."""
     user = _user(request)
-    if not hospital_ids_of(user, Membership.Role.COORDINATOR):
-        raise AppError("permission_denied", _("Only coordinators triage requests."), status=403)
+    if not triage.may_triage(user):
+        raise AppError(
+            "permission_denied",
+            _("Only coordinators and administrators triage requests."),
+            status=403,
+        )
     if request.method == "POST":
         _triage_action(request, user)
         return redirect("frontend:triage")

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from clinics.access import station_ids_of
 from clinics.audit import Via, audit_patients_read
 from clinics.models import User
-from consults.access import consultation_get_for_user, is_station_side
+from consults.access import can_check_in, consultation_get_for_user
 from consults.scheduling.models import WaitlistEntry
 from consults.scheduling.waitlist import waitlist_offers_for, waitlist_take
 from telehealth.errors import AppError, not_found
@@ -39,10 +39,11 @@ def waitlist_context(request: HttpRequest, user: User) -> dict[str, Any]:
 @login_required
 @require_POST
 def waitlist_take_page(request: HttpRequest) -> HttpResponse:
-    """Move a consult to the earlier slot on offer (the same service as the API's take)."""
+    """Move a consult to the earlier slot on offer: the same rule (can_check_in) and the
+    same service as the API's take."""
     user = _user(request)
     consult = consultation_get_for_user(user, request.POST.get("consultation", ""))
-    if not is_station_side(user, consult):
+    if not can_check_in(user, consult):
         raise AppError("permission_denied", _("Only the station can use the waitlist."), status=403)
     entry = WaitlistEntry.objects.filter(consultation=consult).first()
     if entry is None:

@@ -7,6 +7,12 @@ a `pong` shows a presence revision it missed, and can fall back to audio only.
 
 aiortc has no trickle ICE and no ICE restart, so candidates travel inside the SDP and a
 failed or renegotiated link is rebuilt as a new RTCPeerConnection.
+
+Each call also opens a peer-to-peer data channel named "probe" (PROBE_CHANNEL): each side
+sends one greeting on it, so a test can see the data path is up end to end. It is a test and
+benchmark probe only: clinical chat never uses it. Chat goes through the server, which
+authorizes, stores and audits every line (docs/notes.md); a peer-to-peer channel would skip
+all three.
 """
 
 import asyncio
@@ -31,7 +37,9 @@ from aiortc.mediastreams import AudioStreamTrack
 
 from consults.room.rtc_media import FlatVideoTrack, mean_luminance, stats_sample
 
-__all__ = ["FlatVideoTrack", "NotWelcomed", "PeerLink", "RoomClient"]
+__all__ = ["PROBE_CHANNEL", "FlatVideoTrack", "NotWelcomed", "PeerLink", "RoomClient"]
+# The peer-to-peer data channel of a call: a test probe, never clinical chat (see above).
+PROBE_CHANNEL = "probe"
 # Close codes after which the room page does not reconnect (docs/signaling.md).
 FINAL_CLOSE_CODES = frozenset({1000, 1009, 4401, 4403, 4404, 4409})
 
@@ -52,6 +60,7 @@ class PeerLink:
     luminance: float | None = None
     first_frame_at: float | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    probe: Any = None  # the call's probe data channel (PROBE_CHANNEL), once it exists
 
 
 class RoomClient:
@@ -78,8 +87,7 @@ class RoomClient:
         self.welcomes = 0  # 1 + the number of successful reconnects
         self.links: dict[str, PeerLink] = {}
         self.polite: dict[str, bool] = {}  # our role toward each peer in the room
-        self.messages: list[str] = []
-        self.got_message = asyncio.Event()
+        self.probe_messages: list[str] = []  # what peers sent on the probe channel
         self.frames_in: list[dict[str, Any]] = []  # every frame after a welcome, all connections
         self.connection_start = 0  # where this connection's frames begin in `frames_in`
         self.closed_code: int | None = None
@@ -262,18 +270,20 @@ class RoomClient:
 
         @pc.on("datachannel")
         def _channel(channel: Any) -> None:
-            self._wire_channel(channel)
+            if channel.label == PROBE_CHANNEL:
+                self._wire_probe(link, channel)
 
         pc.addTrack(link.video)
         if self.audio:
             pc.addTrack(AudioStreamTrack())
         return link
 
-    def _wire_channel(self, channel: Any) -> None:
+    def _wire_probe(self, link: PeerLink, channel: Any) -> None:
+        link.probe = channel
+
         @channel.on("message")
         def _message(message: Any) -> None:
-            self.messages.append(str(message))
-            self.got_message.set()
+            self.probe_messages.append(str(message))
 
         def hello() -> None:
             channel.send(f"hello from {self.welcome.get('role')}")
@@ -300,7 +310,7 @@ class RoomClient:
         """Offer to `peer` (we are impolite toward it): a fresh connection every time."""
         await self._close_link(peer)
         link = self._new_link(peer)
-        self._wire_channel(link.pc.createDataChannel("chat"))
+        self._wire_probe(link, link.pc.createDataChannel(PROBE_CHANNEL))
         await link.pc.setLocalDescription(await link.pc.createOffer())
         await self.send({"type": "offer", "to": peer, "sdp": link.pc.localDescription.sdp})
 

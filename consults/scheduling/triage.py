@@ -47,7 +47,15 @@ def request_get_for_user(user: User, request_id: Any) -> ConsultRequest:
         raise not_found(_("No such request.")) from exc
 
 
+def may_triage(user: User) -> bool:
+    """Who triages at all: a hospital's coordinators, and administrators (who see every
+    hospital). The triage page and its link ask this; each request then asks can_triage."""
+    return is_admin(user) or bool(hospital_ids_of(user, Membership.Role.COORDINATOR))
+
+
 def can_triage(user: User, req: ConsultRequest) -> bool:
+    """Coordinators triage for their own hospitals; administrators for every hospital.
+    The API's actions and the triage page's forms share it."""
     hospitals = hospital_ids_of(user, Membership.Role.COORDINATOR)
     return is_admin(user) or req.consultation.hospital_id in hospitals
 

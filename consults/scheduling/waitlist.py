@@ -7,9 +7,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinics.access import station_ids_of
 from clinics.models import User
 from clinics.selectors import station_staff
+from consults.access import consultations_at_desk_of
 from consults.models import Consultation
 from consults.room.events import notify_users, waitlist_offer_event
 from consults.scheduling.models import WaitlistEntry
@@ -66,13 +66,14 @@ def waitlist_offer_freed_slot(
 
 
 def waitlist_offers_for(user: User) -> QuerySet[WaitlistEntry]:
-    """Offers the user's stations can still take: booked consults, the slot still ahead."""
+    """Offers the user may still take (consults.access.can_check_in, as the API's take):
+    booked consults, the slot still ahead."""
     return (
         WaitlistEntry.objects.filter(
             state=WaitlistEntry.State.OFFERED,
             offered_start__gt=timezone.now(),
             consultation__status=Consultation.Status.BOOKED,
-            consultation__station_id__in=station_ids_of(user),
+            consultation__in=consultations_at_desk_of(user),
         )
         .select_related(
             "consultation__patient", "consultation__specialist", "consultation__hospital"

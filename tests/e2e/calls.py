@@ -28,7 +28,7 @@ def station_and_specialist(
 
 async def call_is_up(me: RoomClient, them: RoomClient, within: float = 30) -> None:
     """`me` decodes `them`'s camera on a call with `them`'s current connection, and their
-    data channel greeting has arrived."""
+    greeting on the probe data channel has arrived."""
 
     def decoding() -> bool:
         link = me.links.get(them.welcome["peer"])  # their connection now, if it changed
@@ -37,7 +37,7 @@ async def call_is_up(me: RoomClient, them: RoomClient, within: float = 30) -> No
     await me.wait_for(decoding, within)
     assert abs((me.links[them.welcome["peer"]].luminance or 0) - them.luminance) < 20
     greeting = f"hello from {them.welcome['role']}"
-    await me.wait_for(lambda: greeting in me.messages, within=10)
+    await me.wait_for(lambda: greeting in me.probe_messages, within=10)
 
 
 @database_sync_to_async

@@ -41,8 +41,8 @@ async def test_the_call_outlives_a_killed_server_and_the_peers_rejoin_when_it_is
         await call_is_up(station, specialist)
         await call_is_up(specialist, station)
         before = {station.welcome["peer"], specialist.welcome["peer"]}
-        station.messages.clear()
-        specialist.messages.clear()
+        station.probe_messages.clear()
+        specialist.probe_messages.clear()
 
         server.stop(kill=True)
         await station.wait_for(lambda: station.closed_codes == specialist.closed_codes == [1006])

@@ -42,8 +42,8 @@ async def test_a_call_recovers_from_a_redis_restart_reconnects_resyncs_and_media
         await call_is_up(station, specialist)
         await call_is_up(specialist, station)
         before = {station.welcome["peer"], specialist.welcome["peer"]}
-        station.messages.clear()
-        specialist.messages.clear()
+        station.probe_messages.clear()
+        specialist.probe_messages.clear()
 
         redis_server.restart()
 

@@ -38,6 +38,10 @@ def test_the_coordinator_reaches_triage(cast: Cast) -> None:
     assert 'href="/triage/"' in top_bar(cast.coordinator)
 
 
+def test_it_links_an_administrator_to_triage_as_the_page_lets_them_in(cast: Cast) -> None:
+    assert 'href="/triage/"' in top_bar(cast.admin)
+
+
 def test_anonymous_visitors_get_no_links() -> None:
     page = Client().get("/login/").content.decode()
     assert 'href="/patients/"' not in page

@@ -36,15 +36,17 @@ async def _call_and_check(station: RoomClient, specialist: RoomClient) -> None:
     # Each decodes the *other's* synthetic camera.
     assert abs((seen_by_station.luminance or 0) - SPECIALIST_LUMA) < 20
     assert abs((seen_by_specialist.luminance or 0) - STATION_LUMA) < 20
-    await station.wait_for(lambda: "hello from specialist" in station.messages)
-    await specialist.wait_for(lambda: "hello from station" in specialist.messages)
+    await station.wait_for(lambda: "hello from specialist" in station.probe_messages)
+    await specialist.wait_for(lambda: "hello from station" in specialist.probe_messages)
+    # The peer-to-peer channel is a probe: chat goes through the server, audited.
+    assert seen_by_station.probe.label == seen_by_specialist.probe.label == "probe"
 
 
 async def _drop_rejoin_and_check(station: RoomClient, specialist: RoomClient) -> None:
     old_peer = station.welcome["peer"]
     await station.drop()
     await specialist.wait_for(lambda: old_peer not in specialist.links)
-    specialist.messages.clear()
+    specialist.probe_messages.clear()
     await station.join()
     assert station.welcome["peer"] != old_peer
     assert [p["role"] for p in station.welcome["peers"]] == ["specialist"]
@@ -52,7 +54,7 @@ async def _drop_rejoin_and_check(station: RoomClient, specialist: RoomClient) ->
     assert abs((link.luminance or 0) - SPECIALIST_LUMA) < 20
     await specialist.wait_for(lambda: station.welcome["peer"] in specialist.links)
     await specialist.wait_frames(5)
-    await specialist.wait_for(lambda: "hello from station" in specialist.messages)
+    await specialist.wait_for(lambda: "hello from station" in specialist.probe_messages)
 
 
 def _clients(url_a: str, url_b: str, consult: Any) -> tuple[RoomClient, RoomClient]:

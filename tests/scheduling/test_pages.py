@@ -23,6 +23,7 @@ from consults.scheduling.triage import consult_request_ask_info, consult_request
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
+from tests.security.matrix_world import programme_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -249,7 +250,30 @@ def test_the_triage_page_accepts_a_request(
 
 def test_the_triage_page_is_for_coordinators(cast: Cast) -> None:
     assert logged_in(cast.nurse).get("/triage/").status_code == 403
+    assert logged_in(cast.specialist).get("/triage/").status_code == 403
     assert logged_in(cast.other_coordinator).get("/triage/").status_code == 200
+
+
+def test_it_lets_an_administrator_triage_from_the_page_as_from_the_api(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    req = urgent_request(cast)
+    client = logged_in(cast.admin)
+    assert "Khó thở" in client.get("/triage/").content.decode()
+    form = {
+        "request": str(req.consultation.external_id),
+        "action": "accept",
+        "specialist": str(cast.specialist.external_id),
+        "start": at(day, 9).isoformat(),
+        "end": at(day, 9, 30).isoformat(),
+    }
+    assert client.post("/triage/", form).status_code == 302
+    assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
+
+
+def test_it_lets_a_programme_manager_open_the_triage_page(cast: Cast) -> None:
+    urgent_request(cast)
+    assert "Khó thở" in logged_in(programme_manager()).get("/triage/").content.decode()
 
 
 @pytest.fixture

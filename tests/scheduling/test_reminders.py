@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consults.models import Consultation
@@ -118,6 +119,40 @@ def test_a_failing_gateway_is_recorded_and_does_not_stop_the_others(
     sms = consult.reminders.filter(kind="24h", channel="sms")
     assert set(sms.values_list("status", flat=True)) == {"failed"}
     assert len(mail.outbox) == 2
+
+
+def due_consults(cast: Cast, count: int, *, days: int) -> None:
+    """`count` consults `days` ahead, half at each of the cast's stations, reminders due."""
+    for i in range(count):
+        patient = factories.make_patient(cast.station if i % 2 else cast.station2)
+        start = (timezone.now() + timedelta(days=days, minutes=30 * i)).replace(microsecond=0)
+        consult = factories.make_consultation(
+            patient=patient, specialist=cast.specialist, hospital=cast.hospital, start=start
+        )
+        reminders.plan(consult)
+    Reminder.objects.filter(status="pending", kind="24h").update(
+        due_at=timezone.now() - timedelta(minutes=1)
+    )
+
+
+@pytest.mark.django_db
+def test_it_sends_a_batch_of_10_due_consults_with_the_queries_of_1(
+    cast: Cast, addresses: None
+) -> None:
+    factories.make_user("station_staff", cast.station2, email="tram.phucsen@example.vn")
+    due_consults(cast, 1, days=2)
+    with CaptureQueriesContext(connection) as one:
+        assert reminders.send_due() == 4
+    due_consults(cast, 10, days=4)
+    with CaptureQueriesContext(connection) as ten:
+        assert reminders.send_due() == 40
+    assert len(ten.captured_queries) == len(one.captured_queries)
+    recipients = {to for m in mail.outbox for to in m.to}
+    assert recipients == {
+        "bs.timmach@example.vn",
+        "tram.talung@example.vn",
+        "tram.phucsen@example.vn",
+    }
 
 
 class BrokenSmsGateway:

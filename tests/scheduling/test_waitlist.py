@@ -20,6 +20,7 @@ from telehealth.asgi import application
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import BookFn, at
+from tests.security.matrix_world import programme_manager
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Api = Callable[[User | None], APIClient]
@@ -185,6 +186,22 @@ def test_the_offer_is_the_stations_own(cast: Cast, offer_world: dict, api: Api) 
         response = client.post("/agenda/waitlist/take/", {"consultation": offer_world["late"]})
         assert response.status_code == status
     assert WaitlistEntry.objects.get().state == "offered"
+
+
+@pytest.mark.parametrize("who", ["admin", "programme manager"])
+def test_it_lets_an_administrator_take_the_offer_from_the_agenda_as_from_the_api(
+    cast: Cast, offer_world: dict, day: date, api: Api, who: str
+) -> None:
+    cancel(api, cast, offer_world["early"])
+    client = Client()
+    client.force_login(cast.admin if who == "admin" else programme_manager())
+    page = client.get(f"/agenda/?day={day.isoformat()}").content.decode()
+    assert 'id="waitlist-offers"' in page
+    assert f'value="{offer_world["late"]}"' in page
+    taken = client.post("/agenda/waitlist/take/", {"consultation": offer_world["late"]})
+    assert taken.status_code == 302
+    assert Consultation.objects.get(external_id=offer_world["late"]).start == at(day, 9)
+    assert WaitlistEntry.objects.get().state == "taken"
 
 
 def test_a_slot_that_has_begun_is_not_offered(cast: Cast, offer_world: dict) -> None:

@@ -128,14 +128,15 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # the world's request waits for the station's answer; the coordinator sees it but does not answer it
     ('/requests/answer/', 'post'): (302, 404, 404, 404, 403, 404, 403, 302, 302),
     ('/agenda/waitlist/take/', 'get'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
-    # no offer yet: back to the agenda with a message (302); the page is the station's (the API also lets an admin)
-    ('/agenda/waitlist/take/', 'post'): (302, 404, 403, 404, 403, 404, 403, 302, 302),
+    # no offer yet: back to the agenda with a message (302); the station and an admin (the manager), as the API
+    ('/agenda/waitlist/take/', 'post'): (302, 404, 403, 404, 403, 404, 302, 302, 302),
     ('/availability/', 'get'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
     # a weekly rule for the world's specialist: the specialist, their coordinator, an admin
     ('/availability/', 'post'): (404, 404, 302, 404, 302, 404, 302, 302, 302),
-    ('/triage/', 'get'): (403, 403, 403, 403, 200, 200, 403, 302, 302),
-    # asking the station for information: the hospital's coordinator; the page, unlike the API, is for coordinators only
-    ('/triage/', 'post'): (403, 403, 403, 403, 302, 404, 403, 302, 302),
+    # coordinators (another hospital's sees an empty queue) and an admin (the manager), as the API's triage.may_triage
+    ('/triage/', 'get'): (403, 403, 403, 403, 200, 200, 200, 302, 302),
+    # asking the station for information: the hospital's coordinator and an admin (the manager), as the API's ask-info
+    ('/triage/', 'post'): (403, 403, 403, 403, 302, 404, 302, 302, 302),
     ('/room/precall/', 'get'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
     ('/room/precall/', 'post'): (405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/room/waiting/', 'get'): (200, 200, 200, 200, 200, 200, 200, 302, 302),
