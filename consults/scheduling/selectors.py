@@ -300,19 +300,21 @@ def free_slots_search(
 ) -> list[tuple[engine.Slot, Membership]]:
     """The earliest free slots of these specialists while `room` is free too.
 
-    Rules, overrides, time off and holidays are read once; bookings window by window as
-    `engine.search` asks, starting with the few instants that hold the first `limit`
-    candidates, so a search usually reads a few hundred bookings, not eight weeks."""
+    Rules, overrides, time off, holidays and the room's bookings are read once; the
+    specialists' bookings window by window as `windowed.search` asks, starting with the
+    few instants that hold the first `limit` candidates, so a search usually reads a few
+    hundred bookings, not eight weeks."""
     now = timezone.now()
     cals = calendars(members, start=start, end=end)
     capped = {c.key: c.tz for c in cals if c.max_per_day is not None}
-    room_id = room.pk if room else None
+    # One room holds a few hundred consults in eight weeks at most: read them once, not
+    # again in every window (MARGIN: a slot starting before `end` may end after it).
+    room_busy = engine.NOTHING
+    if room is not None:
+        room_busy = engine.Busy(busy([], start, end + MARGIN, room_id=room.pk).room)
 
     def load(keys: list[Hashable], lo: datetime, hi: datetime) -> windowed.Taken:
         bookings = booked_runs(cast(list[int], keys), lo, hi)  # the keys are user ids
-        room_busy = engine.NOTHING
-        if room_id is not None:
-            room_busy = engine.Busy(busy([], lo, hi, room_id=room_id).room)
         counts = day_counts({k: capped[k] for k in keys if k in capped}, lo, hi)
         return windowed.Taken(bookings, counts, room_busy)
 
