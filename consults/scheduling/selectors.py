@@ -245,15 +245,18 @@ GROUP BY specialist_id, run
 
 
 def booked_runs(
-    specialist_ids: list[int], lo: datetime, hi: datetime
+    specialist_ids: list[int], lo: datetime, hi: datetime, *, range_agg: bool | None = None
 ) -> dict[Hashable, list[engine.Interval]]:
     """Active bookings of these specialists overlapping [lo, hi), as (start, end of buffer),
-    merged into runs: for the search, which needs no per-consult rows."""
+    merged into runs: for the search, which needs no per-consult rows. `range_agg`: merged
+    by RUNS_RANGE_AGG (PostgreSQL only, its default) or by RUNS (the default elsewhere)."""
+    if range_agg is None:
+        range_agg = connection.vendor == "postgresql"
     bookings = with_spans(active_bookings()).filter(
         Q(among("specialist_id", specialist_ids)) & overlaps(lo, hi, reach=True)
     )
     rows: QuerySet[Any, Any]
-    if connection.vendor == "postgresql":
+    if range_agg:
         template = RUNS_RANGE_AGG
         rows = bookings.annotate(reach_range=F("reach")).values_list("specialist_id", "reach_range")
     else:
@@ -297,14 +300,16 @@ def free_slots_search(
     start: datetime,
     end: datetime,
     limit: int = 20,
+    now: datetime | None = None,
 ) -> list[tuple[engine.Slot, Membership]]:
-    """The earliest free slots of these specialists while `room` is free too.
+    """The earliest free slots of these specialists while `room` is free too (`now`, for
+    notice and horizon: the current time unless given).
 
     Rules, overrides, time off, holidays and the room's bookings are read once; the
     specialists' bookings window by window as `windowed.search` asks, starting with the
     few instants that hold the first `limit` candidates, so a search usually reads a few
     hundred bookings, not eight weeks."""
-    now = timezone.now()
+    now = now or timezone.now()
     cals = calendars(members, start=start, end=end)
     capped = {c.key: c.tz for c in cals if c.max_per_day is not None}
     # One room holds a few hundred consults in eight weeks at most: read them once, not
