@@ -312,8 +312,9 @@ def free_slots_search(
     now = now or timezone.now()
     cals = calendars(members, start=start, end=end)
     capped = {c.key: c.tz for c in cals if c.max_per_day is not None}
-    # One room holds a few hundred consults in eight weeks at most: read them once, not
-    # again in every window (MARGIN: a slot starting before `end` may end after it).
+    # One room holds a few dozen consults in eight weeks, a few thousand if booked round the
+    # clock: read them once, not again in every window (MARGIN: a slot starting before
+    # `end` may end after it).
     room_busy = engine.NOTHING
     if room is not None:
         room_busy = engine.Busy(busy([], start, end + MARGIN, room_id=room.pk).room)
