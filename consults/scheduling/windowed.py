@@ -30,7 +30,7 @@ class Taken:
         overlaps [lo, hi); merged or not.
     day_counts: per specialist with a daily cap, the number of active bookings on every
         local day that [lo, hi) touches (a day left out counts as none).
-    room: the station room's busy time overlapping [lo, hi).
+    room: the station room's busy time overlapping [lo, hi) (more is harmless).
     """
 
     bookings: Mapping[Hashable, Sequence[Interval]] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from clinics.models import User
 from consults.scheduling.models import Holiday, SpecialistSchedule
 from tests import factories
-from tests.conftest import Cast
+from tests.conftest import Cast, vendor
 from tests.scheduling.conftest import BookFn, at
 
 pytestmark = pytest.mark.django_db
@@ -158,9 +158,12 @@ def test_it_steps_over_a_morning_booked_back_to_back(
     ]
 
 
+@pytest.mark.parametrize("range_agg", [True, False], ids=["range_agg", "window_functions"])
 def test_the_database_merges_touching_bookings_into_runs_per_specialist(
-    cast: Cast, day: date
+    cast: Cast, day: date, range_agg: bool
 ) -> None:
+    if range_agg and vendor() != "postgresql":
+        pytest.skip("range_agg is PostgreSQL's")
     from consults.models import Consultation
     from consults.scheduling import selectors
     from consults.scheduling.engine import Interval
@@ -181,7 +184,7 @@ def test_the_database_merges_touching_bookings_into_runs_per_specialist(
     consult(cast.specialist, 11, status=Consultation.Status.CANCELLED)  # frees its time
     consult(cast.other_specialist, 9)
     runs = selectors.booked_runs(
-        [cast.specialist.pk, cast.other_specialist.pk], at(day, 0), at(day, 23)
+        [cast.specialist.pk, cast.other_specialist.pk], at(day, 0), at(day, 23), range_agg=range_agg
     )
     assert sorted(runs[cast.specialist.pk]) == [
         Interval(at(day, 8), at(day, 9)),
@@ -189,4 +192,7 @@ def test_the_database_merges_touching_bookings_into_runs_per_specialist(
     ]
     assert runs[cast.other_specialist.pk] == [Interval(at(day, 9), at(day, 9, 30))]
     # Only what overlaps the window asked for.
-    assert selectors.booked_runs([cast.specialist.pk], at(day, 10, 45), at(day, 12)) == {}
+    later = selectors.booked_runs(
+        [cast.specialist.pk], at(day, 10, 45), at(day, 12), range_agg=range_agg
+    )
+    assert later == {}
