@@ -2,10 +2,11 @@
 
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError, call_command, get_commands
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -119,3 +120,14 @@ def test_the_command_prints_how_many_it_removed(cast: Cast) -> None:
 def test_the_command_refuses_a_batch_size_below_one(cast: Cast) -> None:
     with pytest.raises(CommandError, match="batch-size"):
         call_command("purge_idempotency", "--batch-size", "0")
+
+
+def test_the_deployed_timer_runs_the_purge_command() -> None:
+    units = Path(__file__).resolve().parents[2] / "deploy" / "systemd"
+    service = (units / "telehealth-purge-idempotency.service").read_text()
+    timer = (units / "telehealth-purge-idempotency.timer").read_text()
+    exec_start = next(line for line in service.splitlines() if line.startswith("ExecStart="))
+    assert exec_start.endswith("manage.py purge_idempotency")
+    assert get_commands()["purge_idempotency"] == "clinics"
+    assert "Type=oneshot" in service
+    assert "OnCalendar=hourly" in timer
