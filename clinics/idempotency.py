@@ -2,13 +2,21 @@
 
 Only successful answers are stored: a refused write changed nothing, so retrying it
 asks the question again.
+
+Answers are kept IDEMPOTENCY_RETENTION_HOURS (a booking's holds the patient's name, personal
+data under Decree 13/2023), then purged in batches (`idempotency_records_purge`, run by
+`manage.py purge_idempotency`). A key older than that is a new key, whether or not the purge
+has run yet: the write is asked again and the write's own rules answer it.
 """
 
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +25,11 @@ from clinics.models import IdempotencyRecord
 from telehealth.errors import AppError
 
 HEADER = "Idempotency-Key"
+
+
+def _cutoff() -> datetime:
+    """Answers stored before this are past retention."""
+    return timezone.now() - timedelta(hours=settings.IDEMPOTENCY_RETENTION_HOURS)
 
 
 def _digest(request: Request) -> str:
@@ -46,6 +59,11 @@ def idempotent(request: Request, scope: str, write: Callable[[], Response]) -> R
     digest = _digest(request)
     lookup = {"user": request.user, "scope": scope, "key": key}
     existing = IdempotencyRecord.objects.filter(**lookup).first()
+    if existing and existing.created_at < _cutoff():
+        # Expired but not purged yet: drop it so the unique key is free for this new answer.
+        # By pk, so a concurrent retry's fresh answer under the same key is never removed.
+        IdempotencyRecord.objects.filter(pk=existing.pk).delete()
+        existing = None
     if existing:
         return _replay(existing, digest)
     try:
@@ -66,3 +84,26 @@ def idempotent(request: Request, scope: str, write: Callable[[], Response]) -> R
             raise
         return _replay(existing, digest)
     return response
+
+
+def idempotency_records_purge(*, batch_size: int = 1000) -> int:
+    """Delete the answers older than IDEMPOTENCY_RETENTION_HOURS; return how many.
+
+    At most `batch_size` rows per DELETE, each its own transaction (call it outside any
+    atomic block), so the purge never holds many row locks for long, and writes storing
+    new answers meanwhile are not held up. The cutoff is fixed when the purge
+    starts, so rows that age past it while it runs are left to the next run.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    cutoff = _cutoff()
+    removed = 0
+    while True:
+        batch = list(
+            IdempotencyRecord.objects.filter(created_at__lt=cutoff)
+            .order_by("created_at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            return removed
+        removed += IdempotencyRecord.objects.filter(pk__in=batch).delete()[0]

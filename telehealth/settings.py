@@ -202,6 +202,15 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
 
+# Idempotency-Key answers are kept this long, then purged (purge_idempotency). A booking's
+# answer holds the patient's name: personal data, kept no longer than a retry needs (Decree
+# 13/2023). A station retries within minutes or hours; past this, the key is a new key.
+IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 48)
+if IDEMPOTENCY_RETENTION_HOURS < 1:
+    raise ImproperlyConfigured(
+        f"IDEMPOTENCY_RETENTION_HOURS must be at least 1, got {IDEMPOTENCY_RETENTION_HOURS}"
+    )
+
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "vi")
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "frontend" / "locale"]

@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from clinics.models import AuditEntry, StationRoom
+from clinics.models import AuditEntry, IdempotencyRecord, StationRoom
 from consults.models import Consultation, ConsultationEvent
 from consults.scheduling.models import AvailabilityOverride, Reminder, SpecialistSchedule, TimeOff
 from tests import factories
@@ -44,6 +44,19 @@ def test_retrying_with_the_same_idempotency_key_returns_the_same_consult(
     assert first.status_code == again.status_code == 201
     assert first.json()["id"] == again.json()["id"]
     assert again["Idempotent-Replay"] == "true"
+    assert Consultation.objects.count() == 1
+
+
+def test_a_retry_past_the_idempotency_retention_is_booked_anew_and_refused(
+    hours: SpecialistSchedule, day: date, book: BookFn
+) -> None:
+    assert book(at(day, 9), key="tap-2").status_code == 201
+    IdempotencyRecord.objects.filter(key="tap-2").update(
+        created_at=timezone.now() - timedelta(hours=48, minutes=1)
+    )
+    again = book(at(day, 9), key="tap-2")
+    assert again.status_code == 409
+    assert again.json()["code"] == "slot_taken"
     assert Consultation.objects.count() == 1
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 SETTINGS = str(Path(__file__).resolve().parents[2] / "telehealth" / "settings.py")
 VARS = ["DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_KEY", "ALLOWED_HOSTS"]
-VARS += ["DATABASE_CONN_MAX_AGE", "DATABASE_POOL_MAX_SIZE"]
+VARS += ["DATABASE_CONN_MAX_AGE", "DATABASE_POOL_MAX_SIZE", "IDEMPOTENCY_RETENTION_HOURS"]
 
 
 def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
@@ -84,3 +84,17 @@ def test_postgres_connections_are_pooled_when_a_pool_size_is_given(
 def test_a_bad_integer_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ImproperlyConfigured, match="SESSION_IDLE_MINUTES"):
         load(monkeypatch, SECRET_KEY="k", SESSION_IDLE_MINUTES="half an hour")
+
+
+def test_idempotency_answers_are_kept_48_hours_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load(monkeypatch, SECRET_KEY="k")["IDEMPOTENCY_RETENTION_HOURS"] == 48
+    s = load(monkeypatch, SECRET_KEY="k", IDEMPOTENCY_RETENTION_HOURS="6")
+    assert s["IDEMPOTENCY_RETENTION_HOURS"] == 6
+
+
+@pytest.mark.parametrize("hours", ["0", "-1", "two days"])
+def test_a_useless_idempotency_retention_is_refused(
+    monkeypatch: pytest.MonkeyPatch, hours: str
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match="IDEMPOTENCY_RETENTION_HOURS"):
+        load(monkeypatch, SECRET_KEY="k", IDEMPOTENCY_RETENTION_HOURS=hours)
