@@ -125,15 +125,16 @@ def lock_resources(*, specialist: User, room: StationRoom | None, patient: Patie
     if connection.vendor != "postgresql":
         return
     keys = [(1, specialist.pk), (2, room.pk if room else None), (3, patient.pk)]
-    namespaces, ids = zip(*[(n, pk) for n, pk in keys if pk is not None], strict=True)
+    # One bigint key per resource: the kind in the top byte, the row's id below it. (The
+    # two-int form of the lock would fail once ids pass 2^31; these are bigint keys.)
+    locks = [(kind << 56) | pk for kind, pk in keys if pk is not None]
     # One round trip. PostgreSQL evaluates volatile functions of the select list after
     # ORDER BY, so the locks are taken in this order.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT pg_advisory_xact_lock(k.namespace, k.id) "
-            "FROM unnest(%s::int[], %s::int[]) WITH ORDINALITY AS k(namespace, id, n) "
-            "ORDER BY k.n",
-            [list(namespaces), list(ids)],
+            "SELECT pg_advisory_xact_lock(k.key) "
+            "FROM unnest(%s::bigint[]) WITH ORDINALITY AS k(key, n) ORDER BY k.n",
+            [locks],
         )
 
 

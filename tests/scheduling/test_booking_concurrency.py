@@ -167,3 +167,18 @@ def test_the_database_itself_refuses_an_overlap_written_around_the_service(
     )
     assert cancelled_ok.pk
     assert overlapping_active_bookings() == 0
+
+
+def test_the_booking_locks_hold_for_ids_past_two_to_the_31() -> None:
+    from consults.scheduling.services import lock_resources
+
+    far = 2**40  # ids of a long-lived programme's bigint keys
+    specialist, room, patient = User(pk=far), StationRoom(pk=far + 1), Patient(pk=far + 2)
+    with transaction.atomic():
+        lock_resources(specialist=specialist, room=room, patient=patient)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+            assert cursor.fetchone()[0] == 3
