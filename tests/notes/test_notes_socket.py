@@ -209,17 +209,22 @@ async def test_it_stops_a_participant_removed_mid_call(
     )()
 
 
-async def test_a_note_save_after_sign_off_is_refused_with_report_signed_and_writes_nothing(
-    cast: Any, api: Any, consultation: Any, ws: Connect
-) -> None:
-    _, _, nurse = await ws(cast.nurse, consultation)
-    _, _, specialist = await ws(cast.specialist, consultation)
+async def assess_and_sign(api: Any, cast: Any, consultation: Any, specialist: Any) -> None:
+    """The specialist writes an assessment over the socket and signs the report over HTTP."""
     await specialist.send(save_frame("Rung nhĩ", edit_id="a1", section="assessment"))
     await specialist.expect("note.saved")
     signing = await sync_to_async(api(cast.specialist).post)(
         f"/api/v1/consultations/{consultation.external_id}/notes/report/sign/"
     )
     assert signing.status_code == 201
+
+
+async def test_a_note_save_after_sign_off_is_refused_with_report_signed_and_writes_nothing(
+    cast: Any, api: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    await assess_and_sign(api, cast, consultation, specialist)
     await nurse.expect("report.signed")
 
     await nurse.send(save_frame("Thêm sau khi ký", edit_id="late-1", section="plan"))
@@ -250,12 +255,7 @@ async def test_a_chat_message_after_sign_off_is_refused_with_report_signed_and_n
     _, _, specialist = await ws(cast.specialist, consultation)
     await nurse.send({"type": "chat.send", "text": "Chào bác sĩ", "client_msg_id": "c1"})
     await specialist.expect("chat.message")
-    await specialist.send(save_frame("Rung nhĩ", edit_id="a1", section="assessment"))
-    await specialist.expect("note.saved")
-    signing = await sync_to_async(api(cast.specialist).post)(
-        f"/api/v1/consultations/{consultation.external_id}/notes/report/sign/"
-    )
-    assert signing.status_code == 201
+    await assess_and_sign(api, cast, consultation, specialist)
     await specialist.expect("report.signed")
 
     await nurse.send({"type": "chat.send", "text": "Thêm sau khi ký", "client_msg_id": "c2"})
