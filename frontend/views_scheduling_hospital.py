@@ -201,7 +201,7 @@ def _triage_action(request: HttpRequest, user: User) -> None:
     try:
         if action == "accept":
             member = selectors.specialist_by_public_id(parse_uuid(post.get("specialist")))
-            if member is None or member.facility_id != req.consultation.hospital_id:
+            if member is None:
                 raise not_found(_("No such specialist at this hospital."))
             start, end = _slot_moment(post.get("start")), _slot_moment(post.get("end"))
             triage.consult_request_accept(

@@ -129,8 +129,8 @@ def _locked(req: ConsultRequest) -> ConsultRequest:
 def consult_request_accept(
     *, request: ConsultRequest, specialist: User, start: datetime, end: datetime, actor: User
 ) -> ConsultRequest:
-    """Assign specialist and slot → booked. Precondition: actor coordinates the hospital;
-    specialist works there with the requested specialty."""
+    """Assign specialist and slot → booked (consultation_assign refuses a specialist not
+    working at the hospital in the requested specialty). Precondition: actor may triage."""
     with transaction.atomic():
         req = _locked(request)
         consultation_assign(

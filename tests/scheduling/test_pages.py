@@ -248,6 +248,34 @@ def test_the_triage_page_accepts_a_request(
     assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
 
 
+def test_the_triage_page_refuses_a_specialist_outside_the_requested_specialty(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    req = consult_request_file(
+        patient=cast.patient,
+        specialty=factories.make_specialty("dermatology"),
+        hospital=cast.hospital,
+        reason="Ban đỏ lan rộng",
+        urgency="routine",
+        preferred_windows=[],
+        notes="",
+        actor=cast.nurse,
+        via=Via.system(),
+    )
+    form = {  # made by hand: the page only offers the specialty's specialists
+        "request": str(req.consultation.external_id),
+        "action": "accept",
+        "specialist": str(cast.specialist.external_id),
+        "start": at(day, 9).isoformat(),
+        "end": at(day, 9, 30).isoformat(),
+    }
+    page = logged_in(cast.coordinator).post("/triage/", form, follow=True).content.decode()
+    assert "Bác sĩ này không thuộc chuyên khoa đó." in page
+    assert ConsultRequest.objects.get(pk=req.pk).state == "waiting"
+    consult = Consultation.objects.get(pk=req.consultation_id)
+    assert (consult.status, consult.specialist, consult.start) == ("requested", None, None)
+
+
 def test_the_triage_page_is_for_coordinators(cast: Cast) -> None:
     assert logged_in(cast.nurse).get("/triage/").status_code == 403
     assert logged_in(cast.specialist).get("/triage/").status_code == 403
