@@ -165,8 +165,9 @@ def _suggestions(req: ConsultRequest) -> list[dict[str, Any]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def triage_page(request: HttpRequest) -> HttpResponse:
-    """The open requests with suggested slots. The same rule as the API (triage.may_triage,
-    then can_triage per request): coordinators, and administrators, who see everything."""
+    """The open requests the user may triage, with suggested slots. The same rule as the
+    API (triage.may_triage, then can_triage per request and its list form): coordinators,
+    and administrators, who see everything."""
     user = _user(request)
     if not triage.may_triage(user):
         raise AppError(
@@ -177,7 +178,7 @@ def triage_page(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _triage_action(request, user)
         return redirect("frontend:triage")
-    queue = list(triage.request_queue(user, open_only=True)[:50])
+    queue = list(triage.request_queue(user, open_only=True, to_triage=True)[:50])
     items = [{"request": req, "slots": _suggestions(req)} for req in queue]
     return render(request, "frontend/scheduling/triage.html", {"items": items, "nav": nav(user)})
 

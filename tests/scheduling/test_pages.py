@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from clinics.audit import Via
-from clinics.models import User
+from clinics.models import Membership, User
 from consults.models import Consultation
 from consults.scheduling.models import (
     AvailabilityOverride,
@@ -19,7 +19,13 @@ from consults.scheduling.models import (
     SpecialistSchedule,
     TimeOff,
 )
-from consults.scheduling.triage import consult_request_ask_info, consult_request_file
+from consults.scheduling.triage import (
+    can_triage,
+    consult_request_ask_info,
+    consult_request_file,
+    requests_to_triage_by,
+    requests_visible_to,
+)
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
@@ -280,6 +286,34 @@ def test_the_triage_page_is_for_coordinators(cast: Cast) -> None:
     assert logged_in(cast.nurse).get("/triage/").status_code == 403
     assert logged_in(cast.specialist).get("/triage/").status_code == 403
     assert logged_in(cast.other_coordinator).get("/triage/").status_code == 200
+
+
+def test_it_lists_only_the_requests_its_user_may_triage(cast: Cast) -> None:
+    """A coordinator who is also staff of a station sees that station's requests to other
+    hospitals (consults.access), but the page lists only what can_triage lets them act on."""
+    Membership.objects.create(
+        user=cast.coordinator, facility=cast.station, role=Membership.Role.STATION_STAFF
+    )
+    ours = urgent_request(cast)
+    theirs = consult_request_file(
+        patient=cast.patient,
+        specialty=factories.make_specialty(),
+        hospital=cast.hospital2,
+        reason="Đau thượng vị kéo dài",
+        urgency="urgent",
+        preferred_windows=[],
+        notes="",
+        actor=cast.nurse,
+        via=Via.system(),
+    )
+    assert set(requests_visible_to(cast.coordinator)) == {ours, theirs}
+    page = logged_in(cast.coordinator).get("/triage/").content.decode()
+    assert f"request-{ours.consultation.external_id}" in page
+    assert f"request-{theirs.consultation.external_id}" not in page
+    assert "Đau thượng vị" not in page
+    visible = requests_visible_to(cast.coordinator)
+    listed = requests_to_triage_by(cast.coordinator)
+    assert set(listed) == {r for r in visible if can_triage(cast.coordinator, r)} == {ours}
 
 
 def test_it_lets_an_administrator_triage_from_the_page_as_from_the_api(
