@@ -6,7 +6,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinics.audit import Via
@@ -26,6 +28,7 @@ from consults.scheduling.triage import (
     requests_to_triage_by,
     requests_visible_to,
 )
+from frontend.views_scheduling_hospital import REQUESTS_PER_PAGE
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
@@ -336,6 +339,35 @@ def test_it_lets_an_administrator_triage_from_the_page_as_from_the_api(
 def test_it_lets_a_programme_manager_open_the_triage_page(cast: Cast) -> None:
     urgent_request(cast)
     assert "Khó thở" in logged_in(programme_manager()).get("/triage/").content.decode()
+
+
+def statements(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_it_searches_slots_only_for_the_page_of_requests_it_shows(
+    cast: Cast, hours: SpecialistSchedule
+) -> None:
+    """An administrator's queue spans every hospital; each request shown costs one slot
+    search, so the page's statements grow with the page, not with the queue."""
+    client = logged_in(cast.admin)
+    urgent_request(cast)
+    client.get("/triage/")  # the session's first read
+    one = statements(client, "/triage/")
+    urgent_request(cast)
+    per_request = statements(client, "/triage/") - one
+    for _ in range(2 * REQUESTS_PER_PAGE - 1):
+        urgent_request(cast)
+    assert statements(client, "/triage/") == one + (REQUESTS_PER_PAGE - 1) * per_request
+    page = client.get("/triage/").content.decode()
+    assert page.count('class="card request"') == REQUESTS_PER_PAGE
+    assert '<a href="?page=2">Thêm yêu cầu</a>' in page
+    last = client.get("/triage/", {"page": 3}).content.decode()
+    assert last.count('class="card request"') == 1
+    asked = {"request": str(urgent_request(cast).consultation.external_id), "action": "ask_info"}
+    assert client.post("/triage/?page=3", asked | {"message": "?"}).url == "/triage/?page=3"
 
 
 @pytest.fixture
