@@ -5,8 +5,10 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -26,6 +28,9 @@ from frontend.views_scheduling import nav
 from telehealth.errors import AppError, not_found
 
 SUGGESTED_SLOTS = 5
+# Each request shown costs a slot search (a handful of statements): a page of the queue
+# bounds the work, however many requests wait (an administrator's span every hospital).
+REQUESTS_PER_PAGE = 10
 
 
 def _user(request: HttpRequest) -> User:
@@ -165,8 +170,9 @@ def _suggestions(req: ConsultRequest) -> list[dict[str, Any]]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def triage_page(request: HttpRequest) -> HttpResponse:
-    """The open requests with suggested slots. The same rule as the API (triage.may_triage,
-    then can_triage per request): coordinators, and administrators, who see everything."""
+    """The open requests the user may triage, with suggested slots. The same rule as the
+    API (triage.may_triage, then can_triage per request and its list form): coordinators,
+    and administrators, who see everything."""
     user = _user(request)
     if not triage.may_triage(user):
         raise AppError(
@@ -174,12 +180,19 @@ def triage_page(request: HttpRequest) -> HttpResponse:
             _("Only coordinators and administrators triage requests."),
             status=403,
         )
+    number = max(1, _int(request.GET.get("page"), 1))
     if request.method == "POST":
         _triage_action(request, user)
-        return redirect("frontend:triage")
-    queue = list(triage.request_queue(user, open_only=True)[:50])
-    items = [{"request": req, "slots": _suggestions(req)} for req in queue]
-    return render(request, "frontend/scheduling/triage.html", {"items": items, "nav": nav(user)})
+        back = reverse("frontend:triage")  # to the page the form was on
+        return redirect(f"{back}?page={number}" if number > 1 else back)
+    queue = triage.request_queue(user, open_only=True, to_triage=True)
+    page = Paginator(queue, REQUESTS_PER_PAGE).get_page(number)
+    items = [{"request": req, "slots": _suggestions(req)} for req in page]
+    return render(
+        request,
+        "frontend/scheduling/triage.html",
+        {"items": items, "page": page, "nav": nav(user)},
+    )
 
 
 def _slot_moment(raw: str | None) -> datetime:
@@ -201,7 +214,7 @@ def _triage_action(request: HttpRequest, user: User) -> None:
     try:
         if action == "accept":
             member = selectors.specialist_by_public_id(parse_uuid(post.get("specialist")))
-            if member is None or member.facility_id != req.consultation.hospital_id:
+            if member is None:
                 raise not_found(_("No such specialist at this hospital."))
             start, end = _slot_moment(post.get("start")), _slot_moment(post.get("end"))
             triage.consult_request_accept(

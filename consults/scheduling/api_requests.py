@@ -128,14 +128,8 @@ class RequestAction(APIView):
             body.is_valid(raise_exception=True)
             data = body.validated_data
             member = selectors.specialist_by_public_id(data["specialist"])
-            if member is None or member.facility_id != req.consultation.hospital_id:
+            if member is None:
                 raise not_found(_("No such specialist at this hospital."))
-            if not member.specialties.filter(pk=req.consultation.specialty_id).exists():
-                raise AppError(
-                    "specialty_mismatch",
-                    _("This specialist does not practise that specialty."),
-                    fields={"specialist": [str(_("Not a specialist of the requested specialty."))]},
-                )
             req = triage.consult_request_accept(
                 request=req,
                 specialist=member.user,

@@ -19,7 +19,7 @@ from clinics.models import AuditEntry, Facility, Patient, Specialty, StationRoom
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation, ConsultationEvent
 from consults.scheduling import engine, reminders, selectors
-from telehealth.errors import AppError, conflict
+from telehealth.errors import AppError, conflict, not_found
 
 S = Consultation.Status
 
@@ -193,9 +193,11 @@ def consultation_assign(
     end: datetime,
     actor: User,
 ) -> Consultation:
-    """Give a requested consult its specialist and slot (triage accept) → booked."""
+    """Give a requested consult its specialist and slot (triage accept) → booked.
+    Refuses a specialist who does not work at the consult's hospital in its specialty."""
     with transaction.atomic():
         consult = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        _require_practising(specialist, consult)
         room = consult.station_room or selectors.default_room(consult.station)
         lock_resources(specialist=specialist, room=room, patient=consult.patient)
         cal = _check_slot(
@@ -208,6 +210,24 @@ def consultation_assign(
         consultation_transition(consultation=consult, to=S.BOOKED, actor=actor, reason="triage")
         reminders.plan(consult)
     return consult
+
+
+def _require_practising(specialist: User, consult: Consultation) -> None:
+    """Checked here, not by the callers, so the triage page and the API refuse alike."""
+    memberships = selectors.specialist_memberships().filter(user=specialist)
+    if consult.hospital_id is None:  # no hospital, no one works there
+        memberships = memberships.none()
+    else:
+        memberships = memberships.filter(facility_id=consult.hospital_id)
+    specialties = list(memberships.values_list("specialties", flat=True))
+    if not specialties:
+        raise not_found(_("No such specialist at this hospital."))
+    if consult.specialty_id not in specialties:
+        raise AppError(
+            "specialty_mismatch",
+            _("This specialist does not practise that specialty."),
+            fields={"specialist": [str(_("Not a specialist of the requested specialty."))]},
+        )
 
 
 def consultation_reschedule(

@@ -55,14 +55,29 @@ def may_triage(user: User) -> bool:
 
 def can_triage(user: User, req: ConsultRequest) -> bool:
     """Coordinators triage for their own hospitals; administrators for every hospital.
-    The API's actions and the triage page's forms share it."""
+    The API's actions and the triage page's forms share it; requests_to_triage_by is its
+    list form (the triage page's queue)."""
     hospitals = hospital_ids_of(user, Membership.Role.COORDINATOR)
     return is_admin(user) or req.consultation.hospital_id in hospitals
 
 
-def request_queue(user: User, *, open_only: bool = False) -> QuerySet[ConsultRequest]:
-    """Urgent first, then the longest waiting."""
+def requests_to_triage_by(user: User) -> QuerySet[ConsultRequest]:
+    """can_triage as a list filter. Narrower than requests_visible_to: a coordinator who is
+    also station staff sees the station's requests to other hospitals, but does not triage
+    them."""
     qs = requests_visible_to(user)
+    if is_admin(user):
+        return qs
+    return qs.filter(
+        consultation__hospital_id__in=hospital_ids_of(user, Membership.Role.COORDINATOR)
+    )
+
+
+def request_queue(
+    user: User, *, open_only: bool = False, to_triage: bool = False
+) -> QuerySet[ConsultRequest]:
+    """Urgent first, then the longest waiting. `to_triage`: only what the user triages."""
+    qs = requests_to_triage_by(user) if to_triage else requests_visible_to(user)
     if open_only:
         qs = qs.filter(state__in=OPEN)
     urgent_first = Case(
@@ -129,8 +144,8 @@ def _locked(req: ConsultRequest) -> ConsultRequest:
 def consult_request_accept(
     *, request: ConsultRequest, specialist: User, start: datetime, end: datetime, actor: User
 ) -> ConsultRequest:
-    """Assign specialist and slot → booked. Precondition: actor coordinates the hospital;
-    specialist works there with the requested specialty."""
+    """Assign specialist and slot → booked (consultation_assign refuses a specialist not
+    working at the hospital in the requested specialty). Precondition: actor may triage."""
     with transaction.atomic():
         req = _locked(request)
         consultation_assign(

@@ -6,11 +6,13 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinics.audit import Via
-from clinics.models import User
+from clinics.models import Membership, User
 from consults.models import Consultation
 from consults.scheduling.models import (
     AvailabilityOverride,
@@ -19,7 +21,14 @@ from consults.scheduling.models import (
     SpecialistSchedule,
     TimeOff,
 )
-from consults.scheduling.triage import consult_request_ask_info, consult_request_file
+from consults.scheduling.triage import (
+    can_triage,
+    consult_request_ask_info,
+    consult_request_file,
+    requests_to_triage_by,
+    requests_visible_to,
+)
+from frontend.views_scheduling_hospital import REQUESTS_PER_PAGE
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
@@ -248,10 +257,66 @@ def test_the_triage_page_accepts_a_request(
     assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
 
 
+def test_the_triage_page_refuses_a_specialist_outside_the_requested_specialty(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    req = consult_request_file(
+        patient=cast.patient,
+        specialty=factories.make_specialty("dermatology"),
+        hospital=cast.hospital,
+        reason="Ban đỏ lan rộng",
+        urgency="routine",
+        preferred_windows=[],
+        notes="",
+        actor=cast.nurse,
+        via=Via.system(),
+    )
+    form = {  # made by hand: the page only offers the specialty's specialists
+        "request": str(req.consultation.external_id),
+        "action": "accept",
+        "specialist": str(cast.specialist.external_id),
+        "start": at(day, 9).isoformat(),
+        "end": at(day, 9, 30).isoformat(),
+    }
+    page = logged_in(cast.coordinator).post("/triage/", form, follow=True).content.decode()
+    assert "Bác sĩ này không thuộc chuyên khoa đó." in page
+    assert ConsultRequest.objects.get(pk=req.pk).state == "waiting"
+    consult = Consultation.objects.get(pk=req.consultation_id)
+    assert (consult.status, consult.specialist, consult.start) == ("requested", None, None)
+
+
 def test_the_triage_page_is_for_coordinators(cast: Cast) -> None:
     assert logged_in(cast.nurse).get("/triage/").status_code == 403
     assert logged_in(cast.specialist).get("/triage/").status_code == 403
     assert logged_in(cast.other_coordinator).get("/triage/").status_code == 200
+
+
+def test_it_lists_only_the_requests_its_user_may_triage(cast: Cast) -> None:
+    """A coordinator who is also staff of a station sees that station's requests to other
+    hospitals (consults.access), but the page lists only what can_triage lets them act on."""
+    Membership.objects.create(
+        user=cast.coordinator, facility=cast.station, role=Membership.Role.STATION_STAFF
+    )
+    ours = urgent_request(cast)
+    theirs = consult_request_file(
+        patient=cast.patient,
+        specialty=factories.make_specialty(),
+        hospital=cast.hospital2,
+        reason="Đau thượng vị kéo dài",
+        urgency="urgent",
+        preferred_windows=[],
+        notes="",
+        actor=cast.nurse,
+        via=Via.system(),
+    )
+    assert set(requests_visible_to(cast.coordinator)) == {ours, theirs}
+    page = logged_in(cast.coordinator).get("/triage/").content.decode()
+    assert f"request-{ours.consultation.external_id}" in page
+    assert f"request-{theirs.consultation.external_id}" not in page
+    assert "Đau thượng vị" not in page
+    visible = requests_visible_to(cast.coordinator)
+    listed = requests_to_triage_by(cast.coordinator)
+    assert set(listed) == {r for r in visible if can_triage(cast.coordinator, r)} == {ours}
 
 
 def test_it_lets_an_administrator_triage_from_the_page_as_from_the_api(
@@ -274,6 +339,35 @@ def test_it_lets_an_administrator_triage_from_the_page_as_from_the_api(
 def test_it_lets_a_programme_manager_open_the_triage_page(cast: Cast) -> None:
     urgent_request(cast)
     assert "Khó thở" in logged_in(programme_manager()).get("/triage/").content.decode()
+
+
+def statements(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_it_searches_slots_only_for_the_page_of_requests_it_shows(
+    cast: Cast, hours: SpecialistSchedule
+) -> None:
+    """An administrator's queue spans every hospital; each request shown costs one slot
+    search, so the page's statements grow with the page, not with the queue."""
+    client = logged_in(cast.admin)
+    urgent_request(cast)
+    client.get("/triage/")  # the session's first read
+    one = statements(client, "/triage/")
+    urgent_request(cast)
+    per_request = statements(client, "/triage/") - one
+    for _ in range(2 * REQUESTS_PER_PAGE - 1):
+        urgent_request(cast)
+    assert statements(client, "/triage/") == one + (REQUESTS_PER_PAGE - 1) * per_request
+    page = client.get("/triage/").content.decode()
+    assert page.count('class="card request"') == REQUESTS_PER_PAGE
+    assert '<a href="?page=2">Thêm yêu cầu</a>' in page
+    last = client.get("/triage/", {"page": 3}).content.decode()
+    assert last.count('class="card request"') == 1
+    asked = {"request": str(urgent_request(cast).consultation.external_id), "action": "ask_info"}
+    assert client.post("/triage/?page=3", asked | {"message": "?"}).url == "/triage/?page=3"
 
 
 @pytest.fixture

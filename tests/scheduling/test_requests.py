@@ -7,9 +7,13 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from clinics.audit import Via
 from clinics.models import User
 from consults.models import Consultation
 from consults.scheduling.models import ConsultRequest, SpecialistSchedule
+from consults.scheduling.services import consultation_assign
+from consults.scheduling.triage import consult_request_file
+from telehealth.errors import AppError
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
@@ -103,6 +107,74 @@ def test_accepting_a_specialist_of_another_hospital_is_refused(
     }
     response = api(cast.coordinator).post(f"/api/v1/requests/{filed}/accept/", body, format="json")
     assert response.status_code == 404
+
+
+def request_for(cast: Cast, specialty: str) -> ConsultRequest:
+    """The station's request to the cast's hospital, for this specialty."""
+    return consult_request_file(
+        patient=cast.patient,
+        specialty=factories.make_specialty(specialty),
+        hospital=cast.hospital,
+        reason="Ban đỏ lan rộng",
+        urgency="routine",
+        preferred_windows=[],
+        notes="",
+        actor=cast.nurse,
+        via=Via.system(),
+    )
+
+
+def test_it_refuses_to_assign_a_specialist_outside_the_requested_specialty(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    req = request_for(cast, "dermatology")
+    with pytest.raises(AppError) as refused:
+        consultation_assign(
+            consultation=req.consultation,
+            specialist=cast.specialist,
+            start=at(day, 9),
+            end=at(day, 9, 30),
+            actor=cast.coordinator,
+        )
+    assert refused.value.code == "specialty_mismatch"
+    consult = Consultation.objects.get(pk=req.consultation_id)
+    assert (consult.status, consult.specialist, consult.start) == ("requested", None, None)
+
+
+def test_it_refuses_to_assign_a_specialist_of_another_hospital(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    req = request_for(cast, "cardiology")
+    with pytest.raises(AppError) as refused:
+        consultation_assign(
+            consultation=req.consultation,
+            specialist=cast.other_specialist,
+            start=at(day, 9),
+            end=at(day, 9, 30),
+            actor=cast.coordinator,
+        )
+    assert refused.value.code == "not_found"
+    assert Consultation.objects.get(pk=req.consultation_id).status == "requested"
+
+
+def test_the_api_refuses_a_specialist_outside_the_requested_specialty(
+    cast: Cast, api: Api, hours: SpecialistSchedule, day: date
+) -> None:
+    req = request_for(cast, "dermatology")
+    body = {
+        "specialist": str(cast.specialist.external_id),
+        "start": at(day, 9).isoformat(),
+        "end": at(day, 9, 30).isoformat(),
+    }
+    url = f"/api/v1/requests/{req.consultation.external_id}/accept/"
+    response = api(cast.coordinator).post(url, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "specialty_mismatch",
+        "message": "This specialist does not practise that specialty.",
+        "fields": {"specialist": ["Not a specialist of the requested specialty."]},
+    }
+    assert ConsultRequest.objects.get(pk=req.pk).state == "waiting"
 
 
 def test_asking_for_information_and_the_answer(cast: Cast, api: Api, filed: str) -> None:
