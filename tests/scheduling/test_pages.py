@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinics.audit import Via
-from clinics.models import Membership, User
+from clinics.models import Facility, Membership, User
 from consults.models import Consultation
 from consults.scheduling.models import (
     AvailabilityOverride,
@@ -224,19 +224,38 @@ def test_a_coordinator_edits_their_hospitals_specialist_but_not_another(cast: Ca
     assert other.status_code == 404
 
 
-def urgent_request(cast: Cast, notes: str = "") -> ConsultRequest:
-    """The station files an urgent request for breathlessness with the cast's hospital."""
+def urgent_request(
+    cast: Cast,
+    notes: str = "",
+    *,
+    reason: str = "Khó thở",
+    specialty: str = "cardiology",
+    hospital: Facility | None = None,
+) -> ConsultRequest:
+    """The station files an urgent request (breathlessness, with the cast's hospital unless
+    told otherwise)."""
     return consult_request_file(
         patient=cast.patient,
-        specialty=factories.make_specialty(),
-        hospital=cast.hospital,
-        reason="Khó thở",
+        specialty=factories.make_specialty(specialty),
+        hospital=hospital or cast.hospital,
+        reason=reason,
         urgency="urgent",
         preferred_windows=[],
         notes=notes,
         actor=cast.nurse,
         via=Via.system(),
     )
+
+
+def accept_form(req: ConsultRequest, specialist: User, day: date) -> dict[str, str]:
+    """What the triage page's accept form posts: this specialist at 09:00–09:30 that day."""
+    return {
+        "request": str(req.consultation.external_id),
+        "action": "accept",
+        "specialist": str(specialist.external_id),
+        "start": at(day, 9).isoformat(),
+        "end": at(day, 9, 30).isoformat(),
+    }
 
 
 def test_the_triage_page_accepts_a_request(
@@ -246,13 +265,7 @@ def test_the_triage_page_accepts_a_request(
     client = logged_in(cast.coordinator)
     page = client.get("/triage/").content.decode()
     assert "Khó thở" in page
-    form = {
-        "request": str(req.consultation.external_id),
-        "action": "accept",
-        "specialist": str(cast.specialist.external_id),
-        "start": at(day, 9).isoformat(),
-        "end": at(day, 9, 30).isoformat(),
-    }
+    form = accept_form(req, cast.specialist, day)
     assert client.post("/triage/", form).status_code == 302
     assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
 
@@ -260,24 +273,8 @@ def test_the_triage_page_accepts_a_request(
 def test_the_triage_page_refuses_a_specialist_outside_the_requested_specialty(
     cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:
-    req = consult_request_file(
-        patient=cast.patient,
-        specialty=factories.make_specialty("dermatology"),
-        hospital=cast.hospital,
-        reason="Ban đỏ lan rộng",
-        urgency="routine",
-        preferred_windows=[],
-        notes="",
-        actor=cast.nurse,
-        via=Via.system(),
-    )
-    form = {  # made by hand: the page only offers the specialty's specialists
-        "request": str(req.consultation.external_id),
-        "action": "accept",
-        "specialist": str(cast.specialist.external_id),
-        "start": at(day, 9).isoformat(),
-        "end": at(day, 9, 30).isoformat(),
-    }
+    req = urgent_request(cast, reason="Ban đỏ lan rộng", specialty="dermatology")
+    form = accept_form(req, cast.specialist, day)  # by hand: the page offers only dermatology's
     page = logged_in(cast.coordinator).post("/triage/", form, follow=True).content.decode()
     assert "Bác sĩ này không thuộc chuyên khoa đó." in page
     assert ConsultRequest.objects.get(pk=req.pk).state == "waiting"
@@ -298,17 +295,7 @@ def test_it_lists_only_the_requests_its_user_may_triage(cast: Cast) -> None:
         user=cast.coordinator, facility=cast.station, role=Membership.Role.STATION_STAFF
     )
     ours = urgent_request(cast)
-    theirs = consult_request_file(
-        patient=cast.patient,
-        specialty=factories.make_specialty(),
-        hospital=cast.hospital2,
-        reason="Đau thượng vị kéo dài",
-        urgency="urgent",
-        preferred_windows=[],
-        notes="",
-        actor=cast.nurse,
-        via=Via.system(),
-    )
+    theirs = urgent_request(cast, reason="Đau thượng vị kéo dài", hospital=cast.hospital2)
     assert set(requests_visible_to(cast.coordinator)) == {ours, theirs}
     page = logged_in(cast.coordinator).get("/triage/").content.decode()
     assert f"request-{ours.consultation.external_id}" in page
@@ -325,13 +312,7 @@ def test_it_lets_an_administrator_triage_from_the_page_as_from_the_api(
     req = urgent_request(cast)
     client = logged_in(cast.admin)
     assert "Khó thở" in client.get("/triage/").content.decode()
-    form = {
-        "request": str(req.consultation.external_id),
-        "action": "accept",
-        "specialist": str(cast.specialist.external_id),
-        "start": at(day, 9).isoformat(),
-        "end": at(day, 9, 30).isoformat(),
-    }
+    form = accept_form(req, cast.specialist, day)
     assert client.post("/triage/", form).status_code == 302
     assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
 

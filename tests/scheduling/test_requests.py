@@ -124,37 +124,28 @@ def request_for(cast: Cast, specialty: str) -> ConsultRequest:
     )
 
 
-def test_it_refuses_to_assign_a_specialist_outside_the_requested_specialty(
-    cast: Cast, hours: SpecialistSchedule, day: date
+@pytest.mark.parametrize(
+    ("specialty", "who", "code"),
+    [
+        ("dermatology", "specialist", "specialty_mismatch"),  # the right hospital
+        ("cardiology", "other_specialist", "not_found"),  # the specialty, another hospital
+    ],
+)
+def test_it_refuses_to_assign_a_specialist_who_does_not_practise_it_there(
+    cast: Cast, hours: SpecialistSchedule, day: date, specialty: str, who: str, code: str
 ) -> None:
-    req = request_for(cast, "dermatology")
+    req = request_for(cast, specialty)
     with pytest.raises(AppError) as refused:
         consultation_assign(
             consultation=req.consultation,
-            specialist=cast.specialist,
+            specialist=getattr(cast, who),
             start=at(day, 9),
             end=at(day, 9, 30),
             actor=cast.coordinator,
         )
-    assert refused.value.code == "specialty_mismatch"
+    assert refused.value.code == code
     consult = Consultation.objects.get(pk=req.consultation_id)
     assert (consult.status, consult.specialist, consult.start) == ("requested", None, None)
-
-
-def test_it_refuses_to_assign_a_specialist_of_another_hospital(
-    cast: Cast, hours: SpecialistSchedule, day: date
-) -> None:
-    req = request_for(cast, "cardiology")
-    with pytest.raises(AppError) as refused:
-        consultation_assign(
-            consultation=req.consultation,
-            specialist=cast.other_specialist,
-            start=at(day, 9),
-            end=at(day, 9, 30),
-            actor=cast.coordinator,
-        )
-    assert refused.value.code == "not_found"
-    assert Consultation.objects.get(pk=req.consultation_id).status == "requested"
 
 
 def test_the_api_refuses_a_specialist_outside_the_requested_specialty(
