@@ -129,7 +129,11 @@ def book_confirm(request: HttpRequest) -> HttpResponse:
         raise not_found(_("No such specialist."))
     start, end = _when(data.get("start")), _when(data.get("end"))
     code = data.get("specialty", "")
-    specialty = member.specialties.filter(code=code).first() or member.specialties.first()
+    specialties = member.specialties.all()
+    # The slot was found for this specialty: never book it quietly under another one.
+    specialty = specialties.filter(code=code).first() if code else specialties.first()
+    if specialty is None:
+        raise AppError("specialty_mismatch", _("This specialist does not practise that specialty."))
     context = {
         "patient": patient,
         "member": member,
@@ -142,7 +146,7 @@ def book_confirm(request: HttpRequest) -> HttpResponse:
         "error": "",
         "nav": nav(user),
     }
-    if request.method == "POST" and specialty is not None:
+    if request.method == "POST":
         try:
             consult = services.consultation_book(
                 patient=patient,

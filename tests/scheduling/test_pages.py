@@ -106,6 +106,23 @@ def test_confirming_a_taken_slot_shows_the_reason(
     assert "does not see patients at this time" in response.content.decode()
 
 
+def test_confirming_refuses_a_specialty_the_specialist_does_not_practise(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    form = {
+        "patient": str(cast.patient.external_id),
+        "specialist": str(cast.specialist.external_id),
+        "specialty": "dermatology",  # the specialist is a cardiologist
+        "start": at(day, 9).isoformat(),
+        "end": at(day, 9, 30).isoformat(),
+    }
+    factories.make_specialty("dermatology")
+    response = logged_in(cast.nurse).post("/book/confirm/", form)
+    assert response.status_code == 400
+    assert "Bác sĩ này không thuộc chuyên khoa đó." in response.content.decode()
+    assert not Consultation.objects.exists()
+
+
 def test_the_booking_page_is_for_station_staff(cast: Cast) -> None:
     assert logged_in(cast.specialist).get("/book/").status_code == 403
 
