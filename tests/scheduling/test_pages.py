@@ -1,6 +1,7 @@
 """Scheduling pages: book (station), agenda (all), availability (specialist), triage, and
 consult requests (filed and answered by the station)."""
 
+import re
 from datetime import date, timedelta
 from urllib.parse import urlencode
 
@@ -282,6 +283,8 @@ def test_the_triage_page_accepts_a_request(
     client = logged_in(cast.coordinator)
     page = client.get("/triage/").content.decode()
     assert "Khó thở" in page
+    assert f'id="q-{req.consultation.external_id}"' in page  # public ids, never the row's key
+    assert not re.search(r'id="[qd]-\d+"', page)
     form = accept_form(req, cast.specialist, day)
     assert client.post("/triage/", form).status_code == 302
     assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
