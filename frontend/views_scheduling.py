@@ -208,7 +208,11 @@ def agenda(request: HttpRequest) -> HttpResponse:
         .order_by("start", "id")
     )
     audit_patients_read(actor=user, patients={c.patient for c in consults}, via=Via.http(request))
-    requests = list(triage.request_queue(user)[:50]) if station_ids_of(user) else []
+    # The station's own requests (a coordinator who is also station staff triages the
+    # hospital's incoming ones on the triage page, not here).
+    stations = station_ids_of(user)
+    mine = triage.request_queue(user).filter(consultation__station_id__in=stations)
+    requests = list(mine[:50]) if stations else []
     today = timezone.localdate()
     return render(
         request,

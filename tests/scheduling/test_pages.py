@@ -326,6 +326,28 @@ def test_it_lists_only_the_requests_its_user_may_triage(cast: Cast) -> None:
     assert set(listed) == {r for r in visible if can_triage(cast.coordinator, r)} == {ours}
 
 
+def test_the_agenda_lists_only_the_stations_own_requests(cast: Cast) -> None:
+    """A coordinator who is also staff of a station answers that station's requests on the
+    agenda; another station's requests to the coordinator's hospital belong to triage."""
+    Membership.objects.create(
+        user=cast.coordinator, facility=cast.station, role=Membership.Role.STATION_STAFF
+    )
+    ours = urgent_request(cast)
+    consult_request_file(
+        patient=factories.make_patient(cast.station2, full_name="Lò Văn Sáng"),
+        specialty=factories.make_specialty(),
+        hospital=cast.hospital,
+        reason="Sốt kéo dài",
+        urgency="routine",
+        preferred_windows=[],
+        notes="",
+        actor=cast.outsider_nurse,
+        via=Via.system(),
+    )
+    requests = logged_in(cast.coordinator).get("/agenda/").context["requests"]
+    assert requests == [ours]
+
+
 def test_it_lets_an_administrator_triage_from_the_page_as_from_the_api(
     cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:
