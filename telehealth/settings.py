@@ -201,6 +201,15 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 # Login throttling: failures per username and per IP within the window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
+# Failures name a username and a client address (personal data, Decree 13/2023): kept a few
+# days, so an operator can look into a guessing run after it, then purged
+# (purge_login_failures). Never less than the window, or the throttle would forget too early.
+LOGIN_FAILURE_RETENTION_HOURS = env_int("LOGIN_FAILURE_RETENTION_HOURS", 72)
+if timedelta(hours=LOGIN_FAILURE_RETENTION_HOURS) < LOGIN_FAILURE_WINDOW:
+    raise ImproperlyConfigured(
+        f"LOGIN_FAILURE_RETENTION_HOURS ({LOGIN_FAILURE_RETENTION_HOURS}) must cover "
+        f"LOGIN_FAILURE_WINDOW_MINUTES ({LOGIN_FAILURE_WINDOW.total_seconds() // 60:.0f})"
+    )
 
 # Idempotency-Key answers are kept this long, then purged (purge_idempotency). A booking's
 # answer holds the patient's name: personal data, kept no longer than a retry needs (Decree

@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 SETTINGS = str(Path(__file__).resolve().parents[2] / "telehealth" / "settings.py")
 VARS = ["DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_KEY", "ALLOWED_HOSTS"]
 VARS += ["DATABASE_CONN_MAX_AGE", "DATABASE_POOL_MAX_SIZE", "IDEMPOTENCY_RETENTION_HOURS"]
+VARS += ["LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_FAILURE_RETENTION_HOURS"]
 
 
 def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
@@ -98,3 +99,21 @@ def test_a_useless_idempotency_retention_is_refused(
 ) -> None:
     with pytest.raises(ImproperlyConfigured, match="IDEMPOTENCY_RETENTION_HOURS"):
         load(monkeypatch, SECRET_KEY="k", IDEMPOTENCY_RETENTION_HOURS=hours)
+
+
+def test_failed_logins_are_kept_72_hours_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load(monkeypatch, SECRET_KEY="k")["LOGIN_FAILURE_RETENTION_HOURS"] == 72
+    s = load(monkeypatch, SECRET_KEY="k", LOGIN_FAILURE_RETENTION_HOURS="1")
+    assert s["LOGIN_FAILURE_RETENTION_HOURS"] == 1
+
+
+def test_a_login_failure_retention_shorter_than_the_window_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match="LOGIN_FAILURE_RETENTION_HOURS"):
+        load(
+            monkeypatch,
+            SECRET_KEY="k",
+            LOGIN_FAILURE_WINDOW_MINUTES="120",
+            LOGIN_FAILURE_RETENTION_HOURS="1",
+        )
