@@ -1,11 +1,13 @@
 """manage.py send_reminders: each reminder goes out once, even with two workers."""
 
+import re
 import threading
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -192,3 +194,19 @@ def test_two_concurrent_workers_send_each_reminder_once(cast: Cast, addresses: N
     # Each sent row is exactly one message: e-mails + SMS equal the rows marked sent.
     assert len(mail.outbox) + len(SENT_SMS) == sent_rows
     assert sum(m.to == ["bs.timmach@example.vn"] for m in mail.outbox) == 2  # 24h + 15m
+
+
+def test_the_deployed_worker_unit_runs_the_command_the_docs_name() -> None:
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "deploy.md").read_text().split("## 6. Reminders worker")[1]
+    section = docs.split("\n## ")[0]
+    unit = re.search(r"`(deploy/systemd/[\w@.-]+\.service)`", section)
+    command = re.search(r"`\.venv/bin/python (manage\.py send_reminders)`", section)
+    assert unit
+    assert command
+    service = (root / unit.group(1)).read_text()
+    exec_start = next(line for line in service.splitlines() if line.startswith("ExecStart="))
+    assert exec_start == f"ExecStart=/srv/telehealth/.venv/bin/python {command.group(1)}"
+    assert get_commands()["send_reminders"] == "consults"
+    assert "Restart=always" in service  # a long-running loop, brought back if it dies
+    assert "Type=oneshot" not in service
