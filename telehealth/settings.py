@@ -135,6 +135,10 @@ elif env_int("DATABASE_POOL_MAX_SIZE", 0) > 0:
     # paid a new PostgreSQL backend (its connect and cold catalog caches) every time. A pool
     # lends each request an open connection; closing it at the request's end gives it back.
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection is never kept by a thread
+    # With a pool, Django turns this into the pool's check of each connection it lends (one
+    # empty query): after a PostgreSQL restart a dead connection is replaced, instead of
+    # failing the first request that gets it (docs/decisions.md, "pool check").
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2,
         "max_size": env_int("DATABASE_POOL_MAX_SIZE", 0),

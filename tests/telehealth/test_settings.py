@@ -80,6 +80,7 @@ def test_postgres_connections_are_pooled_when_a_pool_size_is_given(
     )["DATABASES"]["default"]
     assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 20}
     assert db["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
+    assert db["CONN_HEALTH_CHECKS"] is True  # the pool checks a connection before lending it
 
 
 def test_a_bad_integer_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
