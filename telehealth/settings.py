@@ -224,6 +224,15 @@ if IDEMPOTENCY_RETENTION_HOURS < 1:
         f"IDEMPOTENCY_RETENTION_HOURS must be at least 1, got {IDEMPOTENCY_RETENTION_HOURS}"
     )
 
+# A reminder worker holds the reminders it claimed this long; if it dies meanwhile, another
+# worker sends them once the lease is over. Longer than a batch takes to send (50 messages),
+# short enough that a "15 minutes before" reminder is still early when retried.
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300)
+if REMINDER_LEASE_SECONDS < 30:
+    raise ImproperlyConfigured(
+        f"REMINDER_LEASE_SECONDS must be at least 30, got {REMINDER_LEASE_SECONDS}"
+    )
+
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "vi")
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "frontend" / "locale"]

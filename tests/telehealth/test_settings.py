@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 SETTINGS = str(Path(__file__).resolve().parents[2] / "telehealth" / "settings.py")
 VARS = ["DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_KEY", "ALLOWED_HOSTS"]
 VARS += ["DATABASE_CONN_MAX_AGE", "DATABASE_POOL_MAX_SIZE", "IDEMPOTENCY_RETENTION_HOURS"]
-VARS += ["LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_FAILURE_RETENTION_HOURS"]
+VARS += ["LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_FAILURE_RETENTION_HOURS", "REMINDER_LEASE_SECONDS"]
 
 
 def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
@@ -118,3 +118,11 @@ def test_a_login_failure_retention_shorter_than_the_window_is_refused(
             LOGIN_FAILURE_WINDOW_MINUTES="120",
             LOGIN_FAILURE_RETENTION_HOURS="1",
         )
+
+
+def test_a_reminder_lease_shorter_than_30_seconds_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load(monkeypatch, SECRET_KEY="k")["REMINDER_LEASE_SECONDS"] == 300
+    with pytest.raises(ImproperlyConfigured, match="REMINDER_LEASE_SECONDS"):
+        load(monkeypatch, SECRET_KEY="k", REMINDER_LEASE_SECONDS="5")
