@@ -1,4 +1,9 @@
-"""Login with throttling: repeated failures per username and per IP are refused for a while."""
+"""Login with throttling: repeated failures per username and per IP are refused for a while.
+
+The failures are kept LOGIN_FAILURE_RETENTION_HOURS, then purged (purge_login_failures).
+"""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -36,3 +41,26 @@ def login_check(request: HttpRequest, *, username: str, password: str) -> User:
         raise AppError("invalid_credentials", _("Wrong username or password."), status=400)
     LoginFailure.objects.filter(username=username.lower()).delete()
     return user
+
+
+def login_failures_purge(*, batch_size: int = 1000) -> int:
+    """Delete the failures older than LOGIN_FAILURE_RETENTION_HOURS; return how many.
+
+    At most `batch_size` rows per DELETE, each its own transaction (call it outside any
+    atomic block), so logins recording failures meanwhile are not held up. The retention
+    covers LOGIN_FAILURE_WINDOW (settings refuse less), so the throttle never loses a
+    failure it still counts.
+    """
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    cutoff = timezone.now() - timedelta(hours=settings.LOGIN_FAILURE_RETENTION_HOURS)
+    removed = 0
+    while True:
+        batch = list(
+            LoginFailure.objects.filter(at__lt=cutoff)
+            .order_by("at")
+            .values_list("pk", flat=True)[:batch_size]
+        )
+        if not batch:
+            return removed
+        removed += LoginFailure.objects.filter(pk__in=batch).delete()[0]

@@ -135,6 +135,10 @@ elif env_int("DATABASE_POOL_MAX_SIZE", 0) > 0:
     # paid a new PostgreSQL backend (its connect and cold catalog caches) every time. A pool
     # lends each request an open connection; closing it at the request's end gives it back.
     DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection is never kept by a thread
+    # With a pool, Django turns this into the pool's check of each connection it lends (one
+    # empty query): after a PostgreSQL restart a dead connection is replaced, instead of
+    # failing the first request that gets it (docs/decisions.md, "pool check").
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 2,
         "max_size": env_int("DATABASE_POOL_MAX_SIZE", 0),
@@ -201,6 +205,15 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 # Login throttling: failures per username and per IP within the window.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
+# Failures name a username and a client address (personal data, Decree 13/2023): kept a few
+# days, so an operator can look into a guessing run after it, then purged
+# (purge_login_failures). Never less than the window, or the throttle would forget too early.
+LOGIN_FAILURE_RETENTION_HOURS = env_int("LOGIN_FAILURE_RETENTION_HOURS", 72)
+if timedelta(hours=LOGIN_FAILURE_RETENTION_HOURS) < LOGIN_FAILURE_WINDOW:
+    raise ImproperlyConfigured(
+        f"LOGIN_FAILURE_RETENTION_HOURS ({LOGIN_FAILURE_RETENTION_HOURS}) must cover "
+        f"LOGIN_FAILURE_WINDOW_MINUTES ({LOGIN_FAILURE_WINDOW.total_seconds() // 60:.0f})"
+    )
 
 # Idempotency-Key answers are kept this long, then purged (purge_idempotency). A booking's
 # answer holds the patient's name: personal data, kept no longer than a retry needs (Decree
@@ -209,6 +222,15 @@ IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 48)
 if IDEMPOTENCY_RETENTION_HOURS < 1:
     raise ImproperlyConfigured(
         f"IDEMPOTENCY_RETENTION_HOURS must be at least 1, got {IDEMPOTENCY_RETENTION_HOURS}"
+    )
+
+# A reminder worker holds the reminders it claimed this long; if it dies meanwhile, another
+# worker sends them once the lease is over. Longer than a batch takes to send (50 messages),
+# short enough that a "15 minutes before" reminder is still early when retried.
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 300)
+if REMINDER_LEASE_SECONDS < 30:
+    raise ImproperlyConfigured(
+        f"REMINDER_LEASE_SECONDS must be at least 30, got {REMINDER_LEASE_SECONDS}"
     )
 
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "vi")

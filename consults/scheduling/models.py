@@ -184,7 +184,7 @@ class WaitlistEntry(TimestampedModel):
 
 
 class Reminder(models.Model):
-    """One reminder to one party over one channel; claimed by exactly one sender."""
+    """One reminder to one party over one channel; claimed by one sender at a time (a lease)."""
 
     class Kind(models.TextChoices):
         DAY_BEFORE = "24h", _("24 hours before")
@@ -200,6 +200,7 @@ class Reminder(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
         SKIPPED = "skipped", _("Skipped (no address)")
         FAILED = "failed", _("Failed")
@@ -214,6 +215,8 @@ class Reminder(models.Model):
     due_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # While `sending`: the claiming worker's until this time; past it, any worker may retry.
+    lease_until = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.CharField(max_length=300, blank=True)
 

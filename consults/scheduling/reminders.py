@@ -1,8 +1,11 @@
 """Reminders 24 h and 15 min before a consult, to the station and the specialist.
 
-Rows are planned when a consult is booked (or moved) and claimed by the sender with
-SELECT … FOR UPDATE SKIP LOCKED: two workers never claim the same row, and a row is marked
-sent in the transaction that claimed it, so a reminder goes out once.
+Rows are planned when a consult is booked (or moved). A sender claims due rows in a short
+transaction (SELECT … FOR UPDATE SKIP LOCKED, so two workers never claim the same row), marking
+them `sending` with a lease; it then sends each one and marks it in a transaction of its own.
+A message that went out is never rolled back into `pending` by a crash later in the batch.
+A worker that dies leaves its unsent rows `sending`: once the lease is over another worker sends
+them. Only a crash between a send and its mark sends that one reminder twice (at least once).
 """
 
 import logging
@@ -12,6 +15,7 @@ from typing import Protocol
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -44,11 +48,18 @@ def sms_gateway() -> SmsGateway:
     return gateway
 
 
+def _unclaimed(now: datetime) -> Q:
+    """Rows in no worker's hands: pending, or claimed by a worker whose lease is over."""
+    return Q(status=Reminder.Status.PENDING) | Q(
+        status=Reminder.Status.SENDING, lease_until__lt=now
+    )
+
+
 def plan(consult: Consultation, *, new: bool = False) -> None:
     """(Re)plan the pending reminders of a booked consult. Inside the caller's transaction.
     `new`: the consult was just created, so it has none to replace."""
     if not new:
-        Reminder.objects.filter(consultation=consult, status=Reminder.Status.PENDING).delete()
+        Reminder.objects.filter(_unclaimed(timezone.now()), consultation=consult).delete()
     if consult.start is None:
         return
     now = timezone.now()
@@ -70,8 +81,8 @@ def plan(consult: Consultation, *, new: bool = False) -> None:
 
 
 def cancel(consult: Consultation) -> None:
-    Reminder.objects.filter(consultation=consult, status=Reminder.Status.PENDING).update(
-        status=Reminder.Status.CANCELLED
+    Reminder.objects.filter(_unclaimed(timezone.now()), consultation=consult).update(
+        status=Reminder.Status.CANCELLED, lease_until=None
     )
 
 
@@ -128,34 +139,60 @@ def _staff_for(claimed: list[Reminder]) -> dict[int, list[User]]:
     )
 
 
+def _claim(*, now: datetime, batch: int) -> list[Reminder]:
+    """Lease up to `batch` due rows to this worker, in one short transaction."""
+    with transaction.atomic():
+        claimed = list(
+            Reminder.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("consultation__station", "consultation__specialist")
+            .select_related("consultation__hospital", "consultation__specialty")
+            .filter(
+                _unclaimed(now),
+                due_at__lte=now,
+                consultation__status__in=ACTIVE_STATUSES,
+            )
+            .order_by("due_at", "id")[:batch]
+        )
+        lease_until = timezone.now() + timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+        Reminder.objects.filter(pk__in=[r.pk for r in claimed]).update(
+            status=Reminder.Status.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
+        )
+    for reminder in claimed:
+        reminder.lease_until = lease_until
+    return claimed
+
+
+def _send(reminder: Reminder, staff: dict[int, list[User]]) -> None:
+    """Send one claimed reminder, then mark it (an UPDATE of its own, committed at once)."""
+    error = ""
+    try:
+        status = _deliver(reminder, staff)
+    except Exception as exc:  # a gateway failure must not stop the others
+        logger.warning("reminder %s failed: %s", reminder.pk, exc)
+        status, error = Reminder.Status.FAILED, str(exc)[:300]
+    # Only while the lease is still this worker's: a retried row is the other worker's to mark.
+    Reminder.objects.filter(
+        pk=reminder.pk, status=Reminder.Status.SENDING, lease_until=reminder.lease_until
+    ).update(status=status, error=error, sent_at=timezone.now(), lease_until=None)
+
+
 def send_due(*, now: datetime | None = None, batch: int = 50) -> int:
-    """Send every due reminder once; returns how many rows this worker handled. A batch
-    costs the same few queries however many reminders are due (claim, staff, update)."""
+    """Send every due reminder once; returns how many rows this worker handled.
+
+    Call it outside any transaction: each mark must commit as soon as its message is sent.
+    A batch costs the same few queries however many reminders are due (claim, staff), plus
+    one UPDATE per reminder sent.
+    """
     handled = 0
     while True:
-        with transaction.atomic():
-            claimed = list(
-                Reminder.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("consultation__station", "consultation__specialist")
-                .select_related("consultation__hospital", "consultation__specialty")
-                .filter(
-                    status=Reminder.Status.PENDING,
-                    due_at__lte=now or timezone.now(),
-                    consultation__status__in=ACTIVE_STATUSES,
-                )
-                .order_by("due_at", "id")[:batch]
-            )
-            staff = _staff_for(claimed)
-            for reminder in claimed:
-                reminder.attempts += 1
-                try:
-                    reminder.status = _deliver(reminder, staff)
-                except Exception as exc:  # a gateway failure must not stop the others
-                    logger.warning("reminder %s failed: %s", reminder.pk, exc)
-                    reminder.status = Reminder.Status.FAILED
-                    reminder.error = str(exc)[:300]
-                reminder.sent_at = timezone.now()
-            Reminder.objects.bulk_update(claimed, ["status", "attempts", "error", "sent_at"])
-            handled += len(claimed)
+        claimed = _claim(now=now or timezone.now(), batch=batch)
+        staff = _staff_for(claimed)
+        for reminder in claimed:
+            # A worker slower than its lease stops: the rest may already be another's.
+            if reminder.lease_until is None or timezone.now() >= reminder.lease_until:
+                logger.warning("reminder lease ran out; %s left for a retry", reminder.pk)
+                return handled
+            _send(reminder, staff)
+            handled += 1
         if len(claimed) < batch:
             return handled

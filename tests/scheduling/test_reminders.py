@@ -1,11 +1,13 @@
 """manage.py send_reminders: each reminder goes out once, even with two workers."""
 
+import re
 import threading
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -146,7 +148,8 @@ def test_it_sends_a_batch_of_10_due_consults_with_the_queries_of_1(
     due_consults(cast, 10, days=4)
     with CaptureQueriesContext(connection) as ten:
         assert reminders.send_due() == 40
-    assert len(ten.captured_queries) == len(one.captured_queries)
+    # Beyond the one mark per reminder (committed as soon as it is sent), the same queries.
+    assert len(ten.captured_queries) - 40 == len(one.captured_queries) - 4
     recipients = {to for m in mail.outbox for to in m.to}
     assert recipients == {
         "bs.timmach@example.vn",
@@ -158,6 +161,73 @@ def test_it_sends_a_batch_of_10_due_consults_with_the_queries_of_1(
 class BrokenSmsGateway:
     def send(self, to: str, text: str) -> None:
         raise ConnectionError("gateway down")
+
+
+class WorkerKilled(BaseException):
+    """The worker process dying (SIGKILL, out of memory): nothing in it catches this."""
+
+
+class DyingSmsGateway:
+    """Sends the first SMS, and the worker dies while sending the second."""
+
+    def send(self, to: str, text: str) -> None:
+        with SMS_LOCK:
+            if SENT_SMS:
+                raise WorkerKilled
+            SENT_SMS.append((to, text))
+
+
+def messages_to() -> list[str]:
+    return sorted([to for m in mail.outbox for to in m.to] + [to for to, _ in SENT_SMS])
+
+
+@pytest.mark.django_db
+def test_a_worker_dying_mid_batch_never_sends_a_sent_reminder_again(
+    cast: Cast, addresses: None, settings: pytest.FixtureRequest
+) -> None:
+    consult = due_consult(cast)
+    settings.SMS_BACKEND = "tests.scheduling.test_reminders.DyingSmsGateway"  # type: ignore[attr-defined]
+    with pytest.raises(WorkerKilled):
+        reminders.send_due()
+    before = messages_to()
+    assert len(before) == 3  # the station's e-mail and SMS, the specialist's e-mail
+    settings.SMS_BACKEND = "tests.scheduling.test_reminders.RecordingSmsGateway"  # type: ignore[attr-defined]
+    # The restarted worker: what went out is marked sent; the one in flight waits for its lease.
+    assert reminders.send_due() == 0
+    assert messages_to() == before
+    later = timezone.now() + timedelta(seconds=settings.REMINDER_LEASE_SECONDS + 1)  # type: ignore[attr-defined]
+    assert reminders.send_due(now=later) == 1
+    assert messages_to() == sorted([*before, "0912345678"])
+    statuses = set(consult.reminders.filter(kind="24h").values_list("status", flat=True))
+    assert statuses == {"sent"}
+    retried = consult.reminders.get(kind="24h", party="specialist", channel="sms")
+    assert retried.attempts == 2
+
+
+@pytest.mark.django_db
+def test_a_worker_past_its_lease_leaves_the_rest_of_its_batch(
+    cast: Cast, addresses: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consult = due_consult(cast)
+    real_now = timezone.now
+    sends: list[str] = []
+
+    class SlowSmsGateway:
+        """Each SMS takes longer than the whole lease (a gateway hanging until its timeout)."""
+
+        def send(self, to: str, text: str) -> None:
+            sends.append(to)
+            late = real_now() + timedelta(hours=1)
+            monkeypatch.setattr(timezone, "now", lambda: late)
+
+    monkeypatch.setattr(reminders, "sms_gateway", SlowSmsGateway)
+    assert reminders.send_due() == 2  # the station's e-mail and SMS; then the lease is over
+    assert len(sends) == 1
+    left = consult.reminders.filter(kind="24h", status="sending")
+    assert sorted(left.values_list("party", "channel")) == [
+        ("specialist", "email"),
+        ("specialist", "sms"),
+    ]
 
 
 @pytest.mark.postgres
@@ -192,3 +262,43 @@ def test_two_concurrent_workers_send_each_reminder_once(cast: Cast, addresses: N
     # Each sent row is exactly one message: e-mails + SMS equal the rows marked sent.
     assert len(mail.outbox) + len(SENT_SMS) == sent_rows
     assert sum(m.to == ["bs.timmach@example.vn"] for m in mail.outbox) == 2  # 24h + 15m
+
+
+@pytest.mark.django_db
+def test_cancelling_leaves_a_reminder_being_sent_and_cancels_an_abandoned_one(
+    cast: Cast,
+) -> None:
+    consult = due_consult(cast)
+    now = timezone.now()
+    rows = consult.reminders.filter(kind="24h").order_by("id")
+    in_flight, abandoned = rows[0], rows[1]
+    Reminder.objects.filter(pk=in_flight.pk).update(
+        status="sending", lease_until=now + timedelta(minutes=5)
+    )
+    Reminder.objects.filter(pk=abandoned.pk).update(
+        status="sending", lease_until=now - timedelta(minutes=1)
+    )
+    reminders.cancel(consult)
+    in_flight.refresh_from_db()
+    abandoned.refresh_from_db()
+    assert in_flight.status == "sending"  # its worker marks it when the message is out
+    assert abandoned.status == "cancelled"
+    assert set(consult.reminders.exclude(pk=in_flight.pk).values_list("status", flat=True)) == {
+        "cancelled"
+    }
+
+
+def test_the_deployed_worker_unit_runs_the_command_the_docs_name() -> None:
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "deploy.md").read_text().split("## 6. Reminders worker")[1]
+    section = docs.split("\n## ")[0]
+    unit = re.search(r"`(deploy/systemd/[\w@.-]+\.service)`", section)
+    command = re.search(r"`\.venv/bin/python (manage\.py send_reminders)`", section)
+    assert unit
+    assert command
+    service = (root / unit.group(1)).read_text()
+    exec_start = next(line for line in service.splitlines() if line.startswith("ExecStart="))
+    assert exec_start == f"ExecStart=/srv/telehealth/.venv/bin/python {command.group(1)}"
+    assert get_commands()["send_reminders"] == "consults"
+    assert "Restart=always" in service  # a long-running loop, brought back if it dies
+    assert "Type=oneshot" not in service

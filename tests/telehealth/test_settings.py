@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 SETTINGS = str(Path(__file__).resolve().parents[2] / "telehealth" / "settings.py")
 VARS = ["DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CHANNEL_LAYER_KEY", "ALLOWED_HOSTS"]
 VARS += ["DATABASE_CONN_MAX_AGE", "DATABASE_POOL_MAX_SIZE", "IDEMPOTENCY_RETENTION_HOURS"]
+VARS += ["LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_FAILURE_RETENTION_HOURS", "REMINDER_LEASE_SECONDS"]
 
 
 def load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
@@ -79,6 +80,7 @@ def test_postgres_connections_are_pooled_when_a_pool_size_is_given(
     )["DATABASES"]["default"]
     assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 20}
     assert db["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
+    assert db["CONN_HEALTH_CHECKS"] is True  # the pool checks a connection before lending it
 
 
 def test_a_bad_integer_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,3 +100,29 @@ def test_a_useless_idempotency_retention_is_refused(
 ) -> None:
     with pytest.raises(ImproperlyConfigured, match="IDEMPOTENCY_RETENTION_HOURS"):
         load(monkeypatch, SECRET_KEY="k", IDEMPOTENCY_RETENTION_HOURS=hours)
+
+
+def test_failed_logins_are_kept_72_hours_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load(monkeypatch, SECRET_KEY="k")["LOGIN_FAILURE_RETENTION_HOURS"] == 72
+    s = load(monkeypatch, SECRET_KEY="k", LOGIN_FAILURE_RETENTION_HOURS="1")
+    assert s["LOGIN_FAILURE_RETENTION_HOURS"] == 1
+
+
+def test_a_login_failure_retention_shorter_than_the_window_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with pytest.raises(ImproperlyConfigured, match="LOGIN_FAILURE_RETENTION_HOURS"):
+        load(
+            monkeypatch,
+            SECRET_KEY="k",
+            LOGIN_FAILURE_WINDOW_MINUTES="120",
+            LOGIN_FAILURE_RETENTION_HOURS="1",
+        )
+
+
+def test_a_reminder_lease_shorter_than_30_seconds_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load(monkeypatch, SECRET_KEY="k")["REMINDER_LEASE_SECONDS"] == 300
+    with pytest.raises(ImproperlyConfigured, match="REMINDER_LEASE_SECONDS"):
+        load(monkeypatch, SECRET_KEY="k", REMINDER_LEASE_SECONDS="5")
