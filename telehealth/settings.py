@@ -139,9 +139,10 @@ elif env_int("DATABASE_POOL_MAX_SIZE", 0) > 0:
     # empty query): after a PostgreSQL restart a dead connection is replaced, instead of
     # failing the first request that gets it (docs/decisions.md, "pool check").
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    _pool_size = env_int("DATABASE_POOL_MAX_SIZE", 0)
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": 2,
-        "max_size": env_int("DATABASE_POOL_MAX_SIZE", 0),
+        "min_size": min(2, _pool_size),  # psycopg_pool refuses a maximum below the minimum
+        "max_size": _pool_size,
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

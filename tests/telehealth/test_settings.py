@@ -81,6 +81,8 @@ def test_postgres_connections_are_pooled_when_a_pool_size_is_given(
     assert db["OPTIONS"]["pool"] == {"min_size": 2, "max_size": 20}
     assert db["CONN_MAX_AGE"] == 0  # Django refuses a pool with persistent connections
     assert db["CONN_HEALTH_CHECKS"] is True  # the pool checks a connection before lending it
+    one = load(monkeypatch, SECRET_KEY="k", DATABASE_URL=url, DATABASE_POOL_MAX_SIZE="1")
+    assert one["DATABASES"]["default"]["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 1}
 
 
 def test_a_bad_integer_setting_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
