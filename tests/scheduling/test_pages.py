@@ -285,6 +285,7 @@ def test_the_triage_page_accepts_a_request(
     assert "Khó thở" in page
     assert f'id="q-{req.consultation.external_id}"' in page  # public ids, never the row's key
     assert not re.search(r'id="[qd]-\d+"', page)
+    assert "(0\xa0phút)" in page  # how long it has waited, in Vietnamese
     form = accept_form(req, cast.specialist, day)
     assert client.post("/triage/", form).status_code == 302
     assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
