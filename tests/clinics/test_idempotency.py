@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinics.idempotency import idempotency_records_purge
-from clinics.models import IdempotencyRecord, Patient
+from clinics.models import AuditEntry, IdempotencyRecord, Membership, Patient
 from tests.clinics.test_patients_api import LIST, new_patient
 from tests.conftest import Cast
 
@@ -27,7 +27,14 @@ def age(key: str, by: timedelta) -> None:
 
 def stored(cast: Cast, key: str, *, aged: timedelta) -> IdempotencyRecord:
     record = IdempotencyRecord.objects.create(
-        user=cast.nurse, scope="test", key=key, request_hash="0" * 64, status_code=201, body={}
+        user=cast.nurse,
+        scope="test",
+        key=key,
+        request_hash="0" * 64,
+        status_code=201,
+        body={"id": str(cast.patient.external_id)},
+        resource_kind="patient",
+        resource_id=cast.patient.external_id,
     )
     age(key, aged)
     return record
@@ -82,6 +89,31 @@ def test_it_reads_the_retention_period_from_settings(cast: Cast, api: Any, setti
     age("reg-4", timedelta(minutes=61))
     again = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-4")
     assert again.json()["code"] == "duplicate_citizen_id"
+
+
+def test_a_nurse_moved_to_another_station_cannot_replay_a_registration_there(
+    cast: Cast, api: Any
+) -> None:
+    client, body = api(cast.nurse), new_patient()
+    assert client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-5").status_code == 201
+    cast.nurse.memberships.update(is_active=False)
+    Membership.objects.create(
+        user=cast.nurse, facility=cast.station2, role=Membership.Role.STATION_STAFF
+    )
+    again = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-5")
+    assert again.status_code == 404
+    assert again.json()["code"] == "not_found"
+    assert "Lan" not in again.content.decode()
+    assert not AuditEntry.objects.filter(action="read").exists()
+
+
+def test_a_replayed_registration_is_audited_as_a_read_of_the_patient(cast: Cast, api: Any) -> None:
+    client, body = api(cast.nurse), new_patient()
+    first = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-6")
+    client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-6")
+    [read] = AuditEntry.objects.filter(action="read")
+    assert (read.actor, read.object_type) == (cast.nurse, "patient")
+    assert str(read.patient_id) == read.object_id == first.json()["id"]
 
 
 def test_the_purge_removes_old_answers_and_keeps_recent_ones(cast: Cast) -> None:
