@@ -30,8 +30,12 @@ from consults.scheduling.serializers import (
 from telehealth.auth import request_user
 from telehealth.errors import AppError, not_found
 
+# A request's public id is its consultation's, and the audit log names the consultation (as
+# filing it does).
 CONSULT_REQUEST = Shown(
-    "consultrequest", triage.request_get_for_user, lambda req: req.consultation.patient
+    "consultrequest",
+    lambda user, id: triage.request_get_for_user(user, id).consultation,
+    lambda consult: consult.patient,
 )
 
 

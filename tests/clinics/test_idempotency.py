@@ -1,11 +1,14 @@
 """Idempotency-Key answers: replayed within the retention period, forgotten after it."""
 
 from datetime import timedelta
+from importlib import import_module
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command, get_commands
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -114,6 +117,49 @@ def test_a_replayed_registration_is_audited_as_a_read_of_the_patient(cast: Cast,
     [read] = AuditEntry.objects.filter(action="read")
     assert (read.actor, read.object_type) == (cast.nurse, "patient")
     assert str(read.patient_id) == read.object_id == first.json()["id"]
+
+
+def test_a_replayed_consent_is_audited_as_a_read_of_it(cast: Cast, api: Any) -> None:
+    client = api(cast.nurse)
+    url = f"/api/v1/patients/{cast.patient.external_id}/consents/"
+    body = {"purpose": "recording", "status": "given"}
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="con-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="con-1")
+    assert again.json() == first.json()
+    [read] = AuditEntry.objects.filter(action="read")
+    assert (read.object_type, read.object_id) == ("consent", first.json()["id"])
+    assert read.patient_id == cast.patient.external_id
+
+
+def test_the_migration_names_what_stored_answers_show_and_forgets_the_rest(
+    cast: Cast,
+) -> None:
+    migration = import_module("clinics.migrations.0004_idempotency_resource")
+    patient_id = str(cast.patient.external_id)
+    for key, scope, body in [
+        ("named", "patient_register", {"id": patient_id}),
+        ("consult", f"cancel:{patient_id}", {"id": patient_id}),
+        ("no-id", "patient_register", {}),
+        ("unknown", "something_else", {"id": patient_id}),
+    ]:
+        IdempotencyRecord.objects.create(
+            user=cast.nurse,
+            scope=scope,
+            key=key,
+            request_hash="0" * 64,
+            status_code=201,
+            body=body,
+            resource_kind="",
+            resource_id=UUID(int=0),
+        )
+    migration.name_what_stored_answers_show(django_apps, None)
+    named = IdempotencyRecord.objects.order_by("key").values_list(
+        "key", "resource_kind", "resource_id"
+    )
+    assert list(named) == [
+        ("consult", "consultation", cast.patient.external_id),
+        ("named", "patient", cast.patient.external_id),
+    ]
 
 
 def test_the_purge_removes_old_answers_and_keeps_recent_ones(cast: Cast) -> None:
