@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from clinics.models import Facility, Membership, Patient, User
+from clinics.models import Consent, Facility, Membership, Patient, User
 from telehealth.errors import AppError, not_found
 
 
@@ -84,6 +84,16 @@ def patient_get_for_user(user: User, patient_id: Any) -> Patient:
         return patients_visible_to(user).get(external_id=parse_uuid(patient_id))
     except Patient.DoesNotExist as exc:
         raise not_found(_("No such patient.")) from exc
+
+
+def consent_get_for_user(user: User, consent_id: Any) -> Consent:
+    """A consent is seen by whoever sees its patient."""
+    try:
+        return Consent.objects.select_related("patient", "recorded_by").get(
+            patient__in=patients_visible_to(user), external_id=parse_uuid(consent_id)
+        )
+    except Consent.DoesNotExist as exc:
+        raise not_found(_("No such consent.")) from exc
 
 
 def station_patient_get(user: User, patient_id: Any) -> Patient:

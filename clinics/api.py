@@ -13,9 +13,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinics import selectors
-from clinics.access import can_edit_patient, patient_get_for_user, require_station_staff
+from clinics.access import (
+    can_edit_patient,
+    consent_get_for_user,
+    patient_get_for_user,
+    require_station_staff,
+)
 from clinics.audit import Via, audit_patients_read, audit_record
-from clinics.idempotency import idempotent
+from clinics.idempotency import Shown, idempotent
 from clinics.login import login_check
 from clinics.models import AuditEntry, Facility, Membership, Patient, Specialty
 from clinics.serializers import (
@@ -32,6 +37,9 @@ from clinics.serializers import (
 from clinics.services import consent_record, patient_register, patient_update
 from telehealth.auth import request_user
 from telehealth.errors import AppError, invalid
+
+PATIENT = Shown("patient", patient_get_for_user, lambda patient: patient)
+CONSENT = Shown("consent", consent_get_for_user, lambda consent: consent.patient)
 
 
 class TokenView(APIView):
@@ -136,7 +144,7 @@ class PatientList(generics.ListCreateAPIView[Patient]):
             )
             return Response(PatientSerializer(patient).data, status=status.HTTP_201_CREATED)
 
-        return idempotent(request, "patient_register", write)
+        return idempotent(request, "patient_register", write, shows=PATIENT)
 
 
 class PatientDetail(APIView):
@@ -208,4 +216,4 @@ class ConsentList(APIView):
             )
             return Response(ConsentSerializer(consent).data, status=status.HTTP_201_CREATED)
 
-        return idempotent(request, f"consent:{patient.external_id}", write)
+        return idempotent(request, f"consent:{patient.external_id}", write, shows=CONSENT)

@@ -7,12 +7,20 @@ Answers are kept IDEMPOTENCY_RETENTION_HOURS (a booking's holds the patient's na
 data under Decree 13/2023), then purged in batches (`idempotency_records_purge`, run by
 `manage.py purge_idempotency`). A key older than that is a new key, whether or not the purge
 has run yet: the write is asked again and the write's own rules answer it.
+
+A replay is a read of what the first answer shows. Each call site names that resource
+(`Shown`: its kind, its access function, whose data it is); the record keeps its kind and
+public id (the answer's `id`), and a replay asks the access function again for the user
+retrying: someone who may no longer see it gets the 404 a fresh request would get, everyone
+else the stored first answer and a READ entry in the audit log.
 """
 
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -21,10 +29,25 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from clinics.models import IdempotencyRecord
+from clinics.audit import Via, audit_record
+from clinics.models import AuditEntry, IdempotencyRecord, Patient, User
+from telehealth.auth import request_user
 from telehealth.errors import AppError
 
 HEADER = "Idempotency-Key"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The resource an answer shows, found again by its public id (the answer's `id`).
+
+    `get_for_user` is the resource's access function: it raises the 404 `not_found` for
+    what the user may not see. `patient_of` names whose data it is, for the audit log.
+    """
+
+    kind: str
+    get_for_user: Callable[[User, Any], Any]
+    patient_of: Callable[[Any], Patient]
 
 
 def _cutoff() -> datetime:
@@ -37,18 +60,33 @@ def _digest(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{payload}".encode()).hexdigest()
 
 
-def _replay(record: IdempotencyRecord, digest: str) -> Response:
+def _replay(request: Request, record: IdempotencyRecord, digest: str, shows: Shown) -> Response:
     if record.request_hash != digest:
         raise AppError(
             "idempotency_key_reused",
             _("This Idempotency-Key was already used for a different request."),
             status=409,
         )
+    # The write checked access when it ran; the retry may come after the user lost it
+    # (a nurse moved off her station): ask again, as a fresh read of the resource would.
+    user = request_user(request)
+    obj = shows.get_for_user(user, record.resource_id)
+    audit_record(
+        actor=user,
+        action=AuditEntry.Action.READ,
+        obj=obj,
+        patient=shows.patient_of(obj),
+        via=Via.http(request),
+    )
     return Response(record.body, status=record.status_code, headers={"Idempotent-Replay": "true"})
 
 
-def idempotent(request: Request, scope: str, write: Callable[[], Response]) -> Response:
-    """Run `write` once per (user, scope, key); replay its answer for the same key."""
+def idempotent(
+    request: Request, scope: str, write: Callable[[], Response], *, shows: Shown
+) -> Response:
+    """Run `write` once per (user, scope, key); replay its answer for the same key to a
+    user who may still see what it `shows` (the resource whose public id is the answer's
+    `id`)."""
     key = request.headers.get(HEADER, "").strip()
     if not key:
         return write()
@@ -65,7 +103,7 @@ def idempotent(request: Request, scope: str, write: Callable[[], Response]) -> R
         IdempotencyRecord.objects.filter(pk=existing.pk).delete()
         existing = None
     if existing:
-        return _replay(existing, digest)
+        return _replay(request, existing, digest, shows)
     try:
         with transaction.atomic():
             response = write()
@@ -74,6 +112,8 @@ def idempotent(request: Request, scope: str, write: Callable[[], Response]) -> R
                     **lookup,
                     request_hash=digest,
                     status_code=response.status_code,
+                    resource_kind=shows.kind,
+                    resource_id=response.data["id"],
                     body=json.loads(json.dumps(response.data, default=str)),
                 )
     except IntegrityError:
@@ -82,7 +122,7 @@ def idempotent(request: Request, scope: str, write: Callable[[], Response]) -> R
         existing = IdempotencyRecord.objects.filter(**lookup).first()
         if existing is None:
             raise
-        return _replay(existing, digest)
+        return _replay(request, existing, digest, shows)
     return response
 
 

@@ -263,6 +263,10 @@ class IdempotencyRecord(models.Model):
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
     body = models.JSONField()
+    # What the answer shows (its kind and public id): a replay asks again whether the
+    # user retrying may still see it (clinics.idempotency).
+    resource_kind = models.CharField(max_length=40)
+    resource_id = models.UUIDField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

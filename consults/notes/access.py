@@ -5,13 +5,16 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from clinics.access import parse_uuid
 from clinics.models import User
 from consults.access import (
     can_join_consultation,
     consultation_get_for_user,
+    consultations_visible_to,
     is_assigned_specialist,
 )
 from consults.models import Consultation
+from consults.notes.models import Addendum, Attachment
 from telehealth.errors import AppError, not_found
 
 
@@ -35,6 +38,30 @@ def notes_get_for_participant(user: User, consultation_id: Any) -> Consultation:
     if not can_join_consultation(user, consultation):
         raise not_found(_("No such consultation."))
     return consultation
+
+
+def attachment_get_for_user(user: User, attachment_id: Any) -> Attachment:
+    """An attachment is seen by the consult's participants, as its download is."""
+    try:
+        attachment = Attachment.objects.select_related("consultation__patient", "uploaded_by").get(
+            consultation__in=consultations_visible_to(user), external_id=parse_uuid(attachment_id)
+        )
+    except Attachment.DoesNotExist as exc:
+        raise not_found() from exc
+    if not can_join_consultation(user, attachment.consultation):
+        raise not_found()
+    return attachment
+
+
+def addendum_get_for_user(user: User, addendum_id: Any) -> Addendum:
+    """An addendum is read with the signed report: by whoever may read the consult's notes."""
+    try:
+        return Addendum.objects.select_related("report__consultation__patient", "author").get(
+            report__consultation__in=consultations_visible_to(user),
+            external_id=parse_uuid(addendum_id),
+        )
+    except Addendum.DoesNotExist as exc:
+        raise not_found() from exc
 
 
 def require_signing_specialist(user: User, consultation: Consultation) -> None:

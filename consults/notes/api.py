@@ -10,10 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinics.audit import Via, audit_record
-from clinics.idempotency import idempotent
+from clinics.idempotency import Shown, idempotent
 from clinics.models import AuditEntry
 from consults.notes import attachments, events, report, selectors, serializers, services
 from consults.notes.access import (
+    addendum_get_for_user,
+    attachment_get_for_user,
     notes_get_for_participant,
     notes_get_for_reader,
     notes_get_for_writer,
@@ -24,6 +26,9 @@ from consults.notes.pdf import report_pdf
 from consults.notes.sections import icd10_search, parse_section_key
 from telehealth.auth import request_user
 from telehealth.errors import AppError, not_found
+
+ATTACHMENT = Shown("attachment", attachment_get_for_user, lambda a: a.consultation.patient)
+ADDENDUM = Shown("addendum", addendum_get_for_user, lambda a: a.report.consultation.patient)
 
 
 class NotesView(APIView):
@@ -138,7 +143,9 @@ class AttachmentListView(APIView):
             )
             return Response(events.attachment_payload(attachment), status=status.HTTP_201_CREATED)
 
-        return idempotent(request, f"notes_attachment:{consultation.external_id}", write)
+        return idempotent(
+            request, f"notes_attachment:{consultation.external_id}", write, shows=ATTACHMENT
+        )
 
 
 class AttachmentDownloadView(APIView):
@@ -262,7 +269,9 @@ class AddendumView(APIView):
                 serializers.AddendumSerializer(addendum).data, status=status.HTTP_201_CREATED
             )
 
-        return idempotent(request, f"notes_addendum:{consultation.external_id}", write)
+        return idempotent(
+            request, f"notes_addendum:{consultation.external_id}", write, shows=ADDENDUM
+        )
 
 
 class AsyncSubmitView(APIView):

@@ -22,7 +22,7 @@ from clinics.access import (
     station_patient_get,
 )
 from clinics.audit import Via, audit_patients_read, audit_record
-from clinics.idempotency import idempotent
+from clinics.idempotency import Shown, idempotent
 from clinics.models import AuditEntry, Facility, Membership, StationRoom, User
 from consults.access import (
     can_check_in,
@@ -46,6 +46,8 @@ from consults.scheduling.serializers import (
 from consults.scheduling.waitlist import waitlist_join, waitlist_take
 from telehealth.auth import request_user
 from telehealth.errors import AppError, invalid, not_found
+
+CONSULTATION = Shown("consultation", consultation_get_for_user, lambda consult: consult.patient)
 
 
 def forbidden(message: Any) -> AppError:
@@ -238,7 +240,7 @@ class ConsultationList(generics.ListAPIView[Consultation]):
             )
             return Response(ConsultationSerializer(consult).data, status=status.HTTP_201_CREATED)
 
-        return idempotent(request, "consultation_book", write)
+        return idempotent(request, "consultation_book", write, shows=CONSULTATION)
 
 
 class ConsultationDetail(APIView):
@@ -274,7 +276,7 @@ class _Action(APIView):
             fresh = consultations_visible_to(user).get(pk=changed.pk)
             return Response(ConsultationSerializer(fresh).data)
 
-        return idempotent(request, f"{self.scope}:{consult.external_id}", write)
+        return idempotent(request, f"{self.scope}:{consult.external_id}", write, shows=CONSULTATION)
 
 
 class CheckIn(_Action):

@@ -15,7 +15,7 @@ from clinics.access import (
     station_ids_of,
 )
 from clinics.audit import Via
-from clinics.idempotency import idempotent
+from clinics.idempotency import Shown, idempotent
 from clinics.models import Facility, Specialty, User
 from consults.scheduling import selectors, triage
 from consults.scheduling.models import ConsultRequest
@@ -29,6 +29,14 @@ from consults.scheduling.serializers import (
 )
 from telehealth.auth import request_user
 from telehealth.errors import AppError, not_found
+
+# A request's public id is its consultation's, and the audit log names the consultation (as
+# filing it does).
+CONSULT_REQUEST = Shown(
+    "consultrequest",
+    lambda user, id: triage.request_get_for_user(user, id).consultation,
+    lambda consult: consult.patient,
+)
 
 
 def is_requesting_station(user: User, req: ConsultRequest) -> bool:
@@ -93,7 +101,7 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
             )
             return Response(RequestSerializer(req).data, status=status.HTTP_201_CREATED)
 
-        return idempotent(request, "consult_request_file", write)
+        return idempotent(request, "consult_request_file", write, shows=CONSULT_REQUEST)
 
 
 class RequestDetail(APIView):
@@ -119,7 +127,10 @@ class RequestAction(APIView):
         elif not triage.can_triage(user, req):
             raise _forbidden(_("Only the hospital's coordinators triage requests."))
         return idempotent(
-            request, f"request_{self.action}:{id}", lambda: self._do(request, user, req)
+            request,
+            f"request_{self.action}:{id}",
+            lambda: self._do(request, user, req),
+            shows=CONSULT_REQUEST,
         )
 
     def _do(self, request: Request, user: User, req: ConsultRequest) -> Response:

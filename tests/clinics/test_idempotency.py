@@ -1,18 +1,21 @@
 """Idempotency-Key answers: replayed within the retention period, forgotten after it."""
 
 from datetime import timedelta
+from importlib import import_module
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import CommandError, call_command, get_commands
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from clinics.idempotency import idempotency_records_purge
-from clinics.models import IdempotencyRecord, Patient
+from clinics.models import AuditEntry, IdempotencyRecord, Membership, Patient
 from tests.clinics.test_patients_api import LIST, new_patient
 from tests.conftest import Cast
 
@@ -27,7 +30,14 @@ def age(key: str, by: timedelta) -> None:
 
 def stored(cast: Cast, key: str, *, aged: timedelta) -> IdempotencyRecord:
     record = IdempotencyRecord.objects.create(
-        user=cast.nurse, scope="test", key=key, request_hash="0" * 64, status_code=201, body={}
+        user=cast.nurse,
+        scope="test",
+        key=key,
+        request_hash="0" * 64,
+        status_code=201,
+        body={"id": str(cast.patient.external_id)},
+        resource_kind="patient",
+        resource_id=cast.patient.external_id,
     )
     age(key, aged)
     return record
@@ -82,6 +92,74 @@ def test_it_reads_the_retention_period_from_settings(cast: Cast, api: Any, setti
     age("reg-4", timedelta(minutes=61))
     again = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-4")
     assert again.json()["code"] == "duplicate_citizen_id"
+
+
+def test_a_nurse_moved_to_another_station_cannot_replay_a_registration_there(
+    cast: Cast, api: Any
+) -> None:
+    client, body = api(cast.nurse), new_patient()
+    assert client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-5").status_code == 201
+    cast.nurse.memberships.update(is_active=False)
+    Membership.objects.create(
+        user=cast.nurse, facility=cast.station2, role=Membership.Role.STATION_STAFF
+    )
+    again = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-5")
+    assert again.status_code == 404
+    assert again.json()["code"] == "not_found"
+    assert "Lan" not in again.content.decode()
+    assert not AuditEntry.objects.filter(action="read").exists()
+
+
+def test_a_replayed_registration_is_audited_as_a_read_of_the_patient(cast: Cast, api: Any) -> None:
+    client, body = api(cast.nurse), new_patient()
+    first = client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-6")
+    client.post(LIST, body, format="json", HTTP_IDEMPOTENCY_KEY="reg-6")
+    [read] = AuditEntry.objects.filter(action="read")
+    assert (read.actor, read.object_type) == (cast.nurse, "patient")
+    assert str(read.patient_id) == read.object_id == first.json()["id"]
+
+
+def test_a_replayed_consent_is_audited_as_a_read_of_it(cast: Cast, api: Any) -> None:
+    client = api(cast.nurse)
+    url = f"/api/v1/patients/{cast.patient.external_id}/consents/"
+    body = {"purpose": "recording", "status": "given"}
+    first = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="con-1")
+    again = client.post(url, body, format="json", HTTP_IDEMPOTENCY_KEY="con-1")
+    assert again.json() == first.json()
+    [read] = AuditEntry.objects.filter(action="read")
+    assert (read.object_type, read.object_id) == ("consent", first.json()["id"])
+    assert read.patient_id == cast.patient.external_id
+
+
+def test_the_migration_names_what_stored_answers_show_and_forgets_the_rest(
+    cast: Cast,
+) -> None:
+    migration = import_module("clinics.migrations.0004_idempotency_resource")
+    patient_id = str(cast.patient.external_id)
+    for key, scope, body in [
+        ("named", "patient_register", {"id": patient_id}),
+        ("consult", f"cancel:{patient_id}", {"id": patient_id}),
+        ("no-id", "patient_register", {}),
+        ("unknown", "something_else", {"id": patient_id}),
+    ]:
+        IdempotencyRecord.objects.create(
+            user=cast.nurse,
+            scope=scope,
+            key=key,
+            request_hash="0" * 64,
+            status_code=201,
+            body=body,
+            resource_kind="",
+            resource_id=UUID(int=0),
+        )
+    migration.name_what_stored_answers_show(django_apps, None)
+    named = IdempotencyRecord.objects.order_by("key").values_list(
+        "key", "resource_kind", "resource_id"
+    )
+    assert list(named) == [
+        ("consult", "consultation", cast.patient.external_id),
+        ("named", "patient", cast.patient.external_id),
+    ]
 
 
 def test_the_purge_removes_old_answers_and_keeps_recent_ones(cast: Cast) -> None:

@@ -137,3 +137,21 @@ def test_a_retried_upload_with_the_same_idempotency_key_stores_one_file(
     assert answers[1]["Idempotent-Replay"] == "true"
     assert answers[0].json()["id"] == answers[1].json()["id"]
     assert Attachment.objects.count() == 1
+
+
+def test_a_replayed_upload_is_audited_as_a_read_of_the_attachment(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    client, data = api(cast.nurse), png_bytes((40, 40))
+    answers = [
+        client.post(
+            notes_url(consultation, "attachments/"),
+            {"file": SimpleUploadedFile("a.png", data)},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="upload-2",
+        )
+        for _ in range(2)
+    ]
+    [read] = AuditEntry.objects.filter(action="read")
+    assert (read.object_type, read.object_id) == ("attachment", answers[0].json()["id"])
+    assert (read.actor, read.patient_id) == (cast.nurse, cast.patient.external_id)

@@ -9,6 +9,8 @@ from django.contrib.staticfiles import finders
 from django.core import mail
 from pypdf import PdfReader
 
+from clinics.models import AuditEntry
+from consults.models import Consultation
 from consults.notes.models import Report
 from tests import factories
 from tests.notes.conftest import edit, notes_url, require_font, section_url
@@ -241,3 +243,35 @@ def test_a_retried_addendum_with_the_same_idempotency_key_is_added_once(
         )
         assert r.status_code == 201
     assert Report.objects.get(consultation=consultation).addenda.count() == 1
+
+
+def add_addendum(api: Any, user: Any, consultation: Any, key: str) -> Any:
+    return api(user).post(
+        notes_url(consultation, "report/addenda/"),
+        {"text": "Bổ sung"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
+
+
+def test_a_replayed_addendum_is_audited_as_a_read(cast: Any, api: Any, consultation: Any) -> None:
+    write_assessment(api, cast, consultation)
+    sign(api, cast.specialist, consultation)
+    first = add_addendum(api, cast.specialist, consultation, "add-2")
+    again = add_addendum(api, cast.specialist, consultation, "add-2")
+    assert again.json() == first.json()
+    [read] = AuditEntry.objects.filter(action="read", object_id=first.json()["id"])
+    assert (read.object_type, read.actor) == ("addendum", cast.specialist)
+    assert read.patient_id == cast.patient.external_id
+
+
+def test_a_specialist_taken_off_the_consult_cannot_replay_an_addendum(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    write_assessment(api, cast, consultation)
+    sign(api, cast.specialist, consultation)
+    assert add_addendum(api, cast.specialist, consultation, "add-3").status_code == 201
+    Consultation.objects.filter(pk=consultation.pk).update(specialist=cast.other_specialist)
+    again = add_addendum(api, cast.specialist, consultation, "add-3")
+    assert again.status_code == 404
+    assert "Bổ sung" not in again.content.decode()

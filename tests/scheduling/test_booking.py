@@ -298,3 +298,42 @@ def test_a_booking_stays_within_its_statement_budget(
     # key's answer; release (the test's savepoints stand in for BEGIN and COMMIT)
     with django_assert_max_num_queries(20):
         assert post(at(day, 10), "one") == 201
+
+
+def reads_of(consult_id: str) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(object_id=consult_id, action="read"))
+
+
+def test_a_nurse_removed_from_her_station_cannot_replay_her_booking(
+    cast: Cast, hours: SpecialistSchedule, day: date, book: BookFn
+) -> None:
+    assert book(at(day, 9), key="tap-gone").status_code == 201
+    cast.nurse.memberships.update(is_active=False)
+    again = book(at(day, 9), key="tap-gone")
+    assert again.status_code == 404
+    assert again.json()["code"] == "not_found"
+    assert "Idempotent-Replay" not in again.headers
+    assert cast.patient.full_name not in again.content.decode()
+    assert not AuditEntry.objects.filter(action="read").exists()
+
+
+def test_a_replayed_booking_is_the_stored_answer_audited_as_a_read(
+    cast: Cast, hours: SpecialistSchedule, day: date, book: BookFn
+) -> None:
+    first = book(at(day, 9), key="tap-read")
+    again = book(at(day, 9), key="tap-read")
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    [read] = reads_of(first.json()["id"])
+    assert (read.actor, read.object_type) == (cast.nurse, "consultation")
+    assert read.patient_id == cast.patient.external_id
+
+
+def test_a_replayed_booking_answers_as_it_first_did_after_a_cancellation(
+    cast: Cast, hours: SpecialistSchedule, day: date, book: BookFn
+) -> None:
+    first = book(at(day, 9), key="tap-then-cancel")
+    Consultation.objects.filter(external_id=first.json()["id"]).update(status="cancelled")
+    again = book(at(day, 9), key="tap-then-cancel")
+    assert again.status_code == 201
+    assert again.json()["status"] == "booked"

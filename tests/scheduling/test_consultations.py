@@ -200,3 +200,28 @@ def test_the_specialist_cannot_reschedule(
     assert (
         api(cast.specialist).post(url(booked, "reschedule"), body, format="json").status_code == 403
     )
+
+
+def test_a_replayed_check_in_is_the_stored_answer_audited_as_a_read(
+    cast: Cast, booked: Consultation, api: Api
+) -> None:
+    client = api(cast.nurse)
+    first = client.post(url(booked, "check-in"), HTTP_IDEMPOTENCY_KEY="in-1")
+    again = client.post(url(booked, "check-in"), HTTP_IDEMPOTENCY_KEY="in-1")
+    assert again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replay"] == "true"
+    [read] = AuditEntry.objects.filter(object_id=str(booked.external_id), action="read")
+    assert (read.actor, read.patient_id) == (cast.nurse, cast.patient.external_id)
+
+
+def test_a_nurse_removed_from_her_station_cannot_replay_a_check_in(
+    cast: Cast, booked: Consultation, api: Api
+) -> None:
+    client = api(cast.nurse)
+    assert client.post(url(booked, "check-in"), HTTP_IDEMPOTENCY_KEY="in-2").status_code == 200
+    cast.nurse.memberships.update(is_active=False)
+    again = client.post(url(booked, "check-in"), HTTP_IDEMPOTENCY_KEY="in-2")
+    assert again.status_code == 404
+    assert "Idempotent-Replay" not in again.headers
+    assert not AuditEntry.objects.filter(action="read").exists()

@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from clinics.audit import Via
-from clinics.models import User
+from clinics.models import AuditEntry, User
 from consults.models import Consultation
 from consults.scheduling.models import ConsultRequest, SpecialistSchedule
 from consults.scheduling.services import consultation_assign
@@ -227,3 +227,37 @@ def test_filing_refuses_bad_input(cast: Cast, api: Api) -> None:
     assert file(api, cast, specialty="astrology").json()["code"] == "unknown_specialty"
     assert file(api, cast, reason="").status_code == 400
     assert file(api, cast, preferred_windows=[{"start": "soon"}]).status_code == 400
+
+
+def file_with_key(api: Api, cast: Cast, key: str) -> Any:
+    body = {
+        "patient": str(cast.patient.external_id),
+        "specialty": "cardiology",
+        "hospital": str(cast.hospital.external_id),
+        "reason": "Khó thở khi nằm, phù chân 2 tuần",
+    }
+    client = api(cast.nurse)
+    return client.post("/api/v1/requests/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def test_a_nurse_removed_from_her_station_cannot_replay_a_filed_request(
+    cast: Cast, api: Api
+) -> None:
+    assert file_with_key(api, cast, "req-1").status_code == 201
+    cast.nurse.memberships.update(is_active=False)
+    again = file_with_key(api, cast, "req-1")
+    assert again.status_code == 404
+    assert cast.patient.full_name not in again.content.decode()
+    assert not AuditEntry.objects.filter(action="read").exists()
+
+
+def test_a_replayed_request_is_the_stored_answer_audited_as_a_read_of_its_consult(
+    cast: Cast, api: Api
+) -> None:
+    first = file_with_key(api, cast, "req-2")
+    again = file_with_key(api, cast, "req-2")
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    [read] = AuditEntry.objects.filter(action="read")
+    assert (read.object_type, read.object_id) == ("consultation", first.json()["id"])
+    assert (read.actor, read.patient_id) == (cast.nurse, cast.patient.external_id)
