@@ -31,6 +31,7 @@ from rest_framework.response import Response
 
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, IdempotencyRecord, Patient, User
+from clinics.retention import delete_in_batches
 from telehealth.auth import request_user
 from telehealth.errors import AppError
 
@@ -129,21 +130,8 @@ def idempotent(
 def idempotency_records_purge(*, batch_size: int = 1000) -> int:
     """Delete the answers older than IDEMPOTENCY_RETENTION_HOURS; return how many.
 
-    At most `batch_size` rows per DELETE, each its own transaction (call it outside any
-    atomic block), so the purge never holds many row locks for long, and writes storing
-    new answers meanwhile are not held up. The cutoff is fixed when the purge
-    starts, so rows that age past it while it runs are left to the next run.
+    In batches (clinics.retention). The cutoff is fixed when the purge starts, so rows that
+    age past it while it runs are left to the next run.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    cutoff = _cutoff()
-    removed = 0
-    while True:
-        batch = list(
-            IdempotencyRecord.objects.filter(created_at__lt=cutoff)
-            .order_by("created_at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not batch:
-            return removed
-        removed += IdempotencyRecord.objects.filter(pk__in=batch).delete()[0]
+    expired = IdempotencyRecord.objects.filter(created_at__lt=_cutoff())
+    return delete_in_batches(expired, oldest_first="created_at", batch_size=batch_size)

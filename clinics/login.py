@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinics.models import LoginFailure, User
+from clinics.retention import delete_in_batches
 from telehealth.errors import AppError
 
 
@@ -46,21 +47,11 @@ def login_check(request: HttpRequest, *, username: str, password: str) -> User:
 def login_failures_purge(*, batch_size: int = 1000) -> int:
     """Delete the failures older than LOGIN_FAILURE_RETENTION_HOURS; return how many.
 
-    At most `batch_size` rows per DELETE, each its own transaction (call it outside any
-    atomic block), so logins recording failures meanwhile are not held up. The retention
+    In batches (clinics.retention), so logins recording failures meanwhile are not held
+    up. The retention
     covers LOGIN_FAILURE_WINDOW (settings refuse less), so the throttle never loses a
     failure it still counts.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
     cutoff = timezone.now() - timedelta(hours=settings.LOGIN_FAILURE_RETENTION_HOURS)
-    removed = 0
-    while True:
-        batch = list(
-            LoginFailure.objects.filter(at__lt=cutoff)
-            .order_by("at")
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not batch:
-            return removed
-        removed += LoginFailure.objects.filter(pk__in=batch).delete()[0]
+    expired = LoginFailure.objects.filter(at__lt=cutoff)
+    return delete_in_batches(expired, oldest_first="at", batch_size=batch_size)
