@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -56,8 +57,21 @@ def _cutoff() -> datetime:
     return timezone.now() - timedelta(hours=settings.IDEMPOTENCY_RETENTION_HOURS)
 
 
+def _canonical(value: Any) -> str:
+    """How a non-JSON value enters the request's hash: an uploaded file by its content (by
+    its name alone, another file of the same name sent with the key would replay the first
+    upload's answer instead of being refused)."""
+    if isinstance(value, UploadedFile):
+        content = hashlib.sha256()
+        for chunk in value.chunks():
+            content.update(chunk)
+        value.seek(0)  # the write reads it next
+        return f"file {value.name} {value.size} {content.hexdigest()}"
+    return str(value)
+
+
 def _digest(request: Request) -> str:
-    payload = json.dumps(request.data, sort_keys=True, default=str)
+    payload = json.dumps(request.data, sort_keys=True, default=_canonical)
     return hashlib.sha256(f"{request.method} {request.path}\n{payload}".encode()).hexdigest()
 
 

@@ -139,6 +139,24 @@ def test_a_retried_upload_with_the_same_idempotency_key_stores_one_file(
     assert Attachment.objects.count() == 1
 
 
+def test_another_file_under_a_used_idempotency_key_is_refused_not_replayed(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    client = api(cast.nurse)
+    answers = [
+        client.post(
+            notes_url(consultation, "attachments/"),
+            {"file": SimpleUploadedFile("a.png", png_bytes(size))},  # same name, other image
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY="upload-3",
+        )
+        for size in ((40, 40), (60, 60))
+    ]
+    assert [a.status_code for a in answers] == [201, 409]
+    assert answers[1].json()["code"] == "idempotency_key_reused"
+    assert Attachment.objects.count() == 1
+
+
 def test_a_replayed_upload_is_audited_as_a_read_of_the_attachment(
     cast: Any, api: Any, consultation: Any
 ) -> None:
