@@ -113,6 +113,15 @@ def _save_slot(consult: Consultation, fields: list[str] | None = None) -> None:
         raise _constraint_error(exc) from exc
 
 
+SPECIALIST_LOCK, ROOM_LOCK, PATIENT_LOCK = 1, 2, 3
+
+
+def lock_key(kind: int, pk: int) -> int:
+    """One bigint advisory-lock key per resource: its kind in the top byte, the row's id
+    below. (The two-int form of the lock failed once ids passed 2^31.)"""
+    return (kind << 56) | pk
+
+
 def lock_resources(*, specialist: User, room: StationRoom | None, patient: Patient) -> None:
     """Queue bookings that share a specialist, a room or a patient (PostgreSQL).
 
@@ -124,10 +133,9 @@ def lock_resources(*, specialist: User, room: StationRoom | None, patient: Patie
     holds the database's write lock."""
     if connection.vendor != "postgresql":
         return
-    keys = [(1, specialist.pk), (2, room.pk if room else None), (3, patient.pk)]
-    # One bigint key per resource: the kind in the top byte, the row's id below it. (The
-    # two-int form of the lock would fail once ids pass 2^31; these are bigint keys.)
-    locks = [(kind << 56) | pk for kind, pk in keys if pk is not None]
+    room_pk = room.pk if room else None
+    order = [(SPECIALIST_LOCK, specialist.pk), (ROOM_LOCK, room_pk), (PATIENT_LOCK, patient.pk)]
+    locks = [lock_key(kind, pk) for kind, pk in order if pk is not None]
     # One round trip. PostgreSQL evaluates volatile functions of the select list after
     # ORDER BY, so the locks are taken in this order.
     with connection.cursor() as cursor:

@@ -21,6 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from consults.models import Consultation
 from consults.scheduling.models import Holiday
+from consults.scheduling.services import SPECIALIST_LOCK, lock_key
 from tests.conftest import Cast
 from tests.e2e.servers import Daphne
 from tests.scheduling.conftest import at, give_hours
@@ -93,7 +94,8 @@ def test_a_booking_cut_off_from_the_database_is_retryable_and_books_once(
     }
     answers: dict[str, Any] = {}
     with psycopg.connect(conninfo(), autocommit=False) as holder:
-        holder.execute("SELECT pg_advisory_xact_lock(1, %s)", [cast.specialist.pk])
+        key = lock_key(SPECIALIST_LOCK, cast.specialist.pk)
+        holder.execute("SELECT pg_advisory_xact_lock(%s)", [key])
         booking = threading.Thread(
             target=lambda: answers.update(first=post(daphne_server, token, body, "book-1"))
         )
