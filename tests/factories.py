@@ -6,9 +6,12 @@ from typing import Any
 
 from django.utils import timezone
 
+from clinics.audit import Via
 from clinics.models import Facility, Membership, Patient, Specialty, StationRoom, User
 from clinics.validators import citizen_id_compose
 from consults.models import Consultation
+from consults.scheduling.models import ConsultRequest
+from consults.scheduling.triage import consult_request_file
 
 _seq = itertools.count(1)
 
@@ -93,4 +96,30 @@ def make_consultation(
         status=status,
         created_by=specialist,
         **kw,
+    )
+
+
+def make_request(
+    *,
+    patient: Patient,
+    hospital: Facility,
+    actor: User,
+    reason: str,
+    specialty: str = "cardiology",
+    urgency: str = "routine",
+    notes: str = "",
+    via: Via | None = None,
+) -> ConsultRequest:
+    """A consult request filed by `actor` for `patient` with `hospital` (through the service,
+    so its consult, its events and its audit entry are all there)."""
+    return consult_request_file(
+        patient=patient,
+        specialty=make_specialty(specialty),
+        hospital=hospital,
+        reason=reason,
+        urgency=urgency,
+        preferred_windows=[],
+        notes=notes,
+        actor=actor,
+        via=via or Via.system(),
     )

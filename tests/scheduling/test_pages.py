@@ -12,7 +12,6 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from clinics.audit import Via
 from clinics.models import Facility, Membership, User
 from consults.models import Consultation
 from consults.scheduling.models import (
@@ -25,7 +24,6 @@ from consults.scheduling.models import (
 from consults.scheduling.triage import (
     can_triage,
     consult_request_ask_info,
-    consult_request_file,
     requests_to_triage_by,
     requests_visible_to,
 )
@@ -252,16 +250,14 @@ def urgent_request(
 ) -> ConsultRequest:
     """The station files an urgent request (breathlessness, with the cast's hospital unless
     told otherwise)."""
-    return consult_request_file(
+    return factories.make_request(
         patient=cast.patient,
-        specialty=factories.make_specialty(specialty),
         hospital=hospital or cast.hospital,
-        reason=reason,
-        urgency="urgent",
-        preferred_windows=[],
-        notes=notes,
         actor=cast.nurse,
-        via=Via.system(),
+        reason=reason,
+        specialty=specialty,
+        urgency="urgent",
+        notes=notes,
     )
 
 
@@ -334,16 +330,11 @@ def test_the_agenda_lists_only_the_stations_own_requests(cast: Cast) -> None:
         user=cast.coordinator, facility=cast.station, role=Membership.Role.STATION_STAFF
     )
     ours = urgent_request(cast)
-    consult_request_file(
+    factories.make_request(
         patient=factories.make_patient(cast.station2, full_name="Lò Văn Sáng"),
-        specialty=factories.make_specialty(),
         hospital=cast.hospital,
-        reason="Sốt kéo dài",
-        urgency="routine",
-        preferred_windows=[],
-        notes="",
         actor=cast.outsider_nurse,
-        via=Via.system(),
+        reason="Sốt kéo dài",
     )
     requests = logged_in(cast.coordinator).get("/agenda/").context["requests"]
     assert requests == [ours]

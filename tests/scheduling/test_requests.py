@@ -7,12 +7,10 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from clinics.audit import Via
 from clinics.models import AuditEntry, User
 from consults.models import Consultation
 from consults.scheduling.models import ConsultRequest, SpecialistSchedule
 from consults.scheduling.services import consultation_assign
-from consults.scheduling.triage import consult_request_file
 from telehealth.errors import AppError
 from tests import factories
 from tests.conftest import Cast
@@ -111,16 +109,12 @@ def test_accepting_a_specialist_of_another_hospital_is_refused(
 
 def request_for(cast: Cast, specialty: str) -> ConsultRequest:
     """The station's request to the cast's hospital, for this specialty."""
-    return consult_request_file(
+    return factories.make_request(
         patient=cast.patient,
-        specialty=factories.make_specialty(specialty),
         hospital=cast.hospital,
-        reason="Ban đỏ lan rộng",
-        urgency="routine",
-        preferred_windows=[],
-        notes="",
         actor=cast.nurse,
-        via=Via.system(),
+        reason="Ban đỏ lan rộng",
+        specialty=specialty,
     )
 
 

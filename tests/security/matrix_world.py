@@ -18,7 +18,7 @@ from consults.notes.report import report_sign
 from consults.notes.services import note_save
 from consults.room.services import guest_invite_create
 from consults.scheduling.models import CalendarFeed, ConsultRequest
-from consults.scheduling.triage import consult_request_ask_info, consult_request_file
+from consults.scheduling.triage import consult_request_ask_info
 from consults.scheduling.waitlist import waitlist_join
 from tests import factories
 from tests.conftest import Cast
@@ -148,15 +148,11 @@ def build_world(cast: Cast) -> World:
     consultation = factories.make_consultation(
         patient=cast.patient, specialist=cast.specialist, hospital=cast.hospital, room=cast.room
     )
-    request = consult_request_file(
+    request = factories.make_request(
         patient=cast.patient,
-        specialty=factories.make_specialty(),
         hospital=cast.hospital,
-        reason="Đau ngực khi gắng sức",
-        urgency="routine",
-        preferred_windows=[],
-        notes="",
         actor=cast.nurse,
+        reason="Đau ngực khi gắng sức",
         via=Via(),
     )
     upload = SimpleUploadedFile("ecg.png", png_bytes(), content_type="image/png")
