@@ -119,20 +119,25 @@ def test_an_unknown_attachment_id_is_404(cast: Any, api: Any, consultation: Any)
     assert r.status_code == 404
 
 
+def upload_twice(api: Any, user: Any, consultation: Any, key: str, *images: bytes) -> list[Any]:
+    """Upload "a.png" once per image, each time under the same Idempotency-Key."""
+    client = api(user)
+    return [
+        client.post(
+            notes_url(consultation, "attachments/"),
+            {"file": SimpleUploadedFile("a.png", image)},
+            format="multipart",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+        for image in images
+    ]
+
+
 def test_a_retried_upload_with_the_same_idempotency_key_stores_one_file(
     cast: Any, api: Any, consultation: Any
 ) -> None:
-    client = api(cast.nurse)
     data = png_bytes((40, 40))
-    answers = [
-        client.post(
-            notes_url(consultation, "attachments/"),
-            {"file": SimpleUploadedFile("a.png", data)},
-            format="multipart",
-            HTTP_IDEMPOTENCY_KEY="upload-1",
-        )
-        for _ in range(2)
-    ]
+    answers = upload_twice(api, cast.nurse, consultation, "upload-1", data, data)
     assert [a.status_code for a in answers] == [201, 201]
     assert answers[1]["Idempotent-Replay"] == "true"
     assert answers[0].json()["id"] == answers[1].json()["id"]
@@ -142,16 +147,8 @@ def test_a_retried_upload_with_the_same_idempotency_key_stores_one_file(
 def test_another_file_under_a_used_idempotency_key_is_refused_not_replayed(
     cast: Any, api: Any, consultation: Any
 ) -> None:
-    client = api(cast.nurse)
-    answers = [
-        client.post(
-            notes_url(consultation, "attachments/"),
-            {"file": SimpleUploadedFile("a.png", png_bytes(size))},  # same name, other image
-            format="multipart",
-            HTTP_IDEMPOTENCY_KEY="upload-3",
-        )
-        for size in ((40, 40), (60, 60))
-    ]
+    other = png_bytes((60, 60))  # the same name, another image
+    answers = upload_twice(api, cast.nurse, consultation, "upload-3", png_bytes((40, 40)), other)
     assert [a.status_code for a in answers] == [201, 409]
     assert answers[1].json()["code"] == "idempotency_key_reused"
     assert Attachment.objects.count() == 1
@@ -160,16 +157,8 @@ def test_another_file_under_a_used_idempotency_key_is_refused_not_replayed(
 def test_a_replayed_upload_is_audited_as_a_read_of_the_attachment(
     cast: Any, api: Any, consultation: Any
 ) -> None:
-    client, data = api(cast.nurse), png_bytes((40, 40))
-    answers = [
-        client.post(
-            notes_url(consultation, "attachments/"),
-            {"file": SimpleUploadedFile("a.png", data)},
-            format="multipart",
-            HTTP_IDEMPOTENCY_KEY="upload-2",
-        )
-        for _ in range(2)
-    ]
+    data = png_bytes((40, 40))
+    answers = upload_twice(api, cast.nurse, consultation, "upload-2", data, data)
     [read] = AuditEntry.objects.filter(action="read")
     assert (read.object_type, read.object_id) == ("attachment", answers[0].json()["id"])
     assert (read.actor, read.patient_id) == (cast.nurse, cast.patient.external_id)
