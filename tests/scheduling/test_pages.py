@@ -65,21 +65,25 @@ def test_the_booking_page_lists_the_earliest_slots_with_hospitals(
     assert cast.hospital2.name in page
 
 
+def confirm_form(cast: Cast, day: date, hour: int, **more: str) -> dict[str, str]:
+    """What the confirm page posts for the cast's patient and specialist, hour:00–hour:30."""
+    return {
+        "patient": str(cast.patient.external_id),
+        "specialist": str(cast.specialist.external_id),
+        "start": at(day, hour).isoformat(),
+        "end": at(day, hour, 30).isoformat(),
+        **more,
+    }
+
+
 def test_confirming_books_and_lands_on_the_agenda(
     cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:
     client = logged_in(cast.nurse)
     assert client.get(confirm_url(cast, day)).status_code == 200
-    form = {
-        "patient": str(cast.patient.external_id),
-        "specialist": str(cast.specialist.external_id),
-        "specialty": "cardiology",
-        "start": at(day, 9).isoformat(),
-        "end": at(day, 9, 30).isoformat(),
-        "reason": "Đau ngực",
-        "urgency": "routine",
-        "mode": "video",
-    }
+    form = confirm_form(
+        cast, day, 9, specialty="cardiology", reason="Đau ngực", urgency="routine", mode="video"
+    )
     response = client.post("/book/confirm/", form)
     assert response.status_code == 302
     assert Consultation.objects.filter(status="booked", start=at(day, 9)).count() == 1
@@ -94,12 +98,7 @@ def test_confirming_books_and_lands_on_the_agenda(
 def test_confirming_a_taken_slot_shows_the_reason(
     cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:
-    form = {
-        "patient": str(cast.patient.external_id),
-        "specialist": str(cast.specialist.external_id),
-        "start": at(day, 18).isoformat(),
-        "end": at(day, 18, 30).isoformat(),
-    }
+    form = confirm_form(cast, day, 18)
     response = logged_in(cast.nurse, "en").post("/book/confirm/", form)
     assert response.status_code == 409
     assert "does not see patients at this time" in response.content.decode()
@@ -108,13 +107,7 @@ def test_confirming_a_taken_slot_shows_the_reason(
 def test_confirming_refuses_a_specialty_the_specialist_does_not_practise(
     cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:
-    form = {
-        "patient": str(cast.patient.external_id),
-        "specialist": str(cast.specialist.external_id),
-        "specialty": "dermatology",  # the specialist is a cardiologist
-        "start": at(day, 9).isoformat(),
-        "end": at(day, 9, 30).isoformat(),
-    }
+    form = confirm_form(cast, day, 9, specialty="dermatology")  # a cardiologist's slot
     factories.make_specialty("dermatology")
     response = logged_in(cast.nurse).post("/book/confirm/", form)
     assert response.status_code == 400
