@@ -128,12 +128,7 @@ def book_confirm(request: HttpRequest) -> HttpResponse:
     if member is None:
         raise not_found(_("No such specialist."))
     start, end = _when(data.get("start")), _when(data.get("end"))
-    code = data.get("specialty", "")
-    specialties = member.specialties.all()
-    # The slot was found for this specialty: never book it quietly under another one.
-    specialty = specialties.filter(code=code).first() if code else specialties.first()
-    if specialty is None:
-        raise AppError("specialty_mismatch", _("This specialist does not practise that specialty."))
+    specialty = selectors.specialty_of(member, data.get("specialty"))
     context = {
         "patient": patient,
         "member": member,

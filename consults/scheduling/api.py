@@ -214,15 +214,7 @@ class ConsultationList(generics.ListAPIView[Consultation]):
             member = selectors.specialist_by_public_id(data["specialist"])
             if member is None:
                 raise not_found(_("No such specialist."))
-            specialties = list(member.specialties.all())
-            code = data.get("specialty") or (specialties[0].code if specialties else "")
-            specialty = next((s for s in specialties if code in (s.code, str(s.external_id))), None)
-            if specialty is None:
-                raise AppError(
-                    "specialty_mismatch",
-                    _("This specialist does not practise that specialty."),
-                    fields={"specialty": [str(_("Not a specialty of this specialist."))]},
-                )
+            specialty = selectors.specialty_of(member, data.get("specialty"))
             room = _station_room(patient.station, data.get("station_room"))
             consult = services.consultation_book(
                 patient=patient,

@@ -24,8 +24,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from clinics.models import Facility, Membership, StationRoom, User
+from clinics.models import Facility, Membership, Specialty, StationRoom, User
 from consults.lifecycle import ACTIVE_STATUSES
 from consults.models import Consultation
 from consults.scheduling import engine, windowed
@@ -37,6 +38,7 @@ from consults.scheduling.models import (
     TimeOff,
 )
 from consults.scheduling.queries import Epoch, among, instant, overlaps, with_spans
+from telehealth.errors import AppError
 
 # Calendars are read with this margin so a local day cut by the window (in any zone)
 # still counts every consult of that day (daily cap) and every buffer that reaches in.
@@ -439,6 +441,24 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def specialty_of(member: Membership, code: str | None) -> Specialty:
+    """The specialty a booking with this specialist is for: the one `code` names (a code or
+    a public id), or the specialist's first when none is named; never another one quietly
+    (the slot was found for that specialty). The booking API and page share it."""
+    specialties = list(member.specialties.all())
+    if not code:
+        found = specialties[0] if specialties else None
+    else:
+        found = next((s for s in specialties if code in (s.code, str(s.external_id))), None)
+    if found is None:
+        raise AppError(
+            "specialty_mismatch",
+            _("This specialist does not practise that specialty."),
+            fields={"specialty": [str(_("Not a specialty of this specialist."))]},
+        )
+    return found
 
 
 def users_by_id(ids: Iterable[int]) -> dict[int, User]:
