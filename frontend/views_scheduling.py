@@ -203,11 +203,7 @@ def agenda(request: HttpRequest) -> HttpResponse:
         .order_by("start", "id")
     )
     audit_patients_read(actor=user, patients={c.patient for c in consults}, via=Via.http(request))
-    # The station's own requests (a coordinator who is also station staff triages the
-    # hospital's incoming ones on the triage page, not here).
-    stations = station_ids_of(user)
-    mine = triage.request_queue(user).filter(consultation__station_id__in=stations)
-    requests = list(mine[:50]) if stations else []
+    requests = list(triage.requests_sent_by(user)[:50]) if station_ids_of(user) else []
     today = timezone.localdate()
     return render(
         request,

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from clinics.access import hospital_ids_of, is_admin, parse_uuid
+from clinics.access import hospital_ids_of, is_admin, parse_uuid, station_ids_of
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Facility, Membership, Patient, Specialty, User
 from consults.access import consultations_visible_to
@@ -86,6 +86,12 @@ def request_queue(
         output_field=IntegerField(),
     )
     return qs.annotate(urgent_first=urgent_first).order_by("urgent_first", "created_at", "id")
+
+
+def requests_sent_by(user: User) -> QuerySet[ConsultRequest]:
+    """The requests the user's own stations sent, in queue order (the agenda's list). A
+    coordinator who is also station staff triages the hospital's incoming ones elsewhere."""
+    return request_queue(user).filter(consultation__station_id__in=station_ids_of(user))
 
 
 def _not_open(req: ConsultRequest) -> AppError:
