@@ -58,3 +58,18 @@ def consultations_at_desk_of(user: User) -> QuerySet[Consultation]:
     """can_check_in as a list filter: the consults whose desk actions the user may take."""
     qs = consultations_visible_to(user)
     return qs if is_admin(user) else qs.filter(station_id__in=station_ids_of(user))
+
+
+def can_manage(user: User, consultation: Consultation) -> bool:
+    """Reschedule, no-show, technical failure: station staff of the consult's station, its
+    hospital's coordinators, admins (the consult is already visible to the user)."""
+    return (
+        is_admin(user)
+        or is_station_side(user, consultation)
+        or consultation.hospital_id in hospital_ids_of(user, Membership.Role.COORDINATOR)
+    )
+
+
+def can_cancel(user: User, consultation: Consultation) -> bool:
+    """Whoever may manage the consult, and its specialist."""
+    return can_manage(user, consultation) or is_assigned_specialist(user, consultation)

@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET
 from clinics.models import User
 from consults.access import consultation_get_for_user
 from consults.models import Consultation
-from consults.room.access import RoomDenied, room_participant
+from consults.realtime.close import RoomDenied
+from consults.room.access import room_participant
 from consults.room.services import guest_invite_from_token
 
 

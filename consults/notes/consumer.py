@@ -20,12 +20,8 @@ from clinics.models import User
 from consults.access import can_join_consultation
 from consults.models import Consultation
 from consults.notes import events, frames
+from consults.realtime.close import CloseCode, RoomDenied
 from consults.room.access import (
-    CLOSE_FORBIDDEN,
-    CLOSE_NOT_FOUND,
-    CLOSE_RATE_LIMITED,
-    CLOSE_UNAUTHENTICATED,
-    RoomDenied,
     consultation_by_id,
 )
 from consults.room.sessions import join_session_group, leave_session_group
@@ -42,10 +38,10 @@ class NotesConsumer(JsonWebsocketConsumer):
         same codes as the room (an outsider's 4403 confirms only an id they were given)."""
         user = self.scope.get("user")
         if not isinstance(user, User) or not user.is_authenticated:
-            raise RoomDenied(CLOSE_UNAUTHENTICATED, "not_authenticated")
+            raise RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated")
         consultation = consultation_by_id(self.scope["url_route"]["kwargs"]["id"])
         if not can_join_consultation(user, consultation):
-            raise RoomDenied(CLOSE_FORBIDDEN, "not_a_participant")
+            raise RoomDenied(CloseCode.FORBIDDEN, "not_a_participant")
         return frames.Session(user, consultation, Via.ws(self.scope))
 
     def _recheck(self, session: frames.Session) -> None:
@@ -60,11 +56,11 @@ class NotesConsumer(JsonWebsocketConsumer):
             .first()
         )
         if parties is None:
-            raise RoomDenied(CLOSE_NOT_FOUND, "not_found")
+            raise RoomDenied(CloseCode.NOT_FOUND, "not_found")
         consultation.station_id = parties["station_id"]
         consultation.specialist_id = parties["specialist_id"]
         if not can_join_consultation(session.user, consultation):
-            raise RoomDenied(CLOSE_FORBIDDEN, "access_revoked")
+            raise RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
 
     def _deny(self, denied: RoomDenied) -> None:
         self.session = None
@@ -90,7 +86,7 @@ class NotesConsumer(JsonWebsocketConsumer):
             async_to_sync(self.channel_layer.group_discard)(self.group, self.channel_name)
 
     def session_ended(self, event: dict[str, Any]) -> None:
-        self._deny(RoomDenied(CLOSE_UNAUTHENTICATED, "logged_out"))
+        self._deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
 
     def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.session is None:
@@ -99,7 +95,7 @@ class NotesConsumer(JsonWebsocketConsumer):
             self.send_json(events.error_frame("frame_too_large", _("Message too large.")))
             return
         if self._over_rate():
-            self.close(code=CLOSE_RATE_LIMITED)
+            self.close(code=CloseCode.RATE_LIMITED)
             return
         try:
             self._recheck(self.session)

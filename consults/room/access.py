@@ -12,24 +12,12 @@ from clinics.access import parse_uuid, station_staff_memberships
 from clinics.models import User
 from consults.access import is_assigned_specialist, is_station_side
 from consults.models import Consultation
+from consults.realtime.close import CloseCode, RoomDenied
 from consults.room.models import GuestInvite
 from telehealth.errors import AppError
 
 S = Consultation.Status
 JOINABLE = frozenset({S.BOOKED, S.CHECKED_IN, S.IN_PROGRESS, S.INTERRUPTED})
-
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_NOT_JOINABLE = 4409
-CLOSE_RATE_LIMITED = 4429
-
-
-class RoomDenied(Exception):
-    def __init__(self, close_code: int, code: str) -> None:
-        super().__init__(code)
-        self.close_code = close_code
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -60,7 +48,7 @@ def consultation_by_id(consultation_id: str) -> Consultation:
             external_id=parse_uuid(consultation_id)
         )
     except (Consultation.DoesNotExist, AppError) as exc:
-        raise RoomDenied(CLOSE_NOT_FOUND, "not_found") from exc
+        raise RoomDenied(CloseCode.NOT_FOUND, "not_found") from exc
 
 
 def guest_is_valid(guest: GuestInvite) -> bool:
@@ -74,9 +62,9 @@ def room_participant(
     if guest is not None:
         consult = guest.consultation
         if str(consult.external_id) != str(consultation_id):
-            raise RoomDenied(CLOSE_NOT_FOUND, "not_found")
+            raise RoomDenied(CloseCode.NOT_FOUND, "not_found")
         if not guest_is_valid(guest):
-            raise RoomDenied(CLOSE_FORBIDDEN, "invite_revoked")
+            raise RoomDenied(CloseCode.FORBIDDEN, "invite_revoked")
         participant = Participant(
             consult, f"g:{guest.external_id}", "guest", guest.display_name or "Guest", guest=guest
         )
@@ -84,12 +72,12 @@ def room_participant(
         consult = consultation_by_id(consultation_id)
         role = room_role(user, consult)
         if role is None:
-            raise RoomDenied(CLOSE_FORBIDDEN, "not_a_participant")
+            raise RoomDenied(CloseCode.FORBIDDEN, "not_a_participant")
         participant = Participant(consult, f"u:{user.external_id}", role, user.display_name, user)
     else:
-        raise RoomDenied(CLOSE_UNAUTHENTICATED, "not_authenticated")
+        raise RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated")
     if participant.consultation.status not in JOINABLE:
-        raise RoomDenied(CLOSE_NOT_JOINABLE, "not_joinable")
+        raise RoomDenied(CloseCode.NOT_JOINABLE, "not_joinable")
     return participant
 
 
@@ -124,16 +112,16 @@ def denied_among(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
     for peer, p in items:
         row = rows.get(peer)
         if row is None:
-            denied[peer] = RoomDenied(CLOSE_NOT_JOINABLE, "replaced")
+            denied[peer] = RoomDenied(CloseCode.NOT_JOINABLE, "replaced")
         elif row["consultation__status"] not in JOINABLE:
-            denied[peer] = RoomDenied(CLOSE_NOT_JOINABLE, "not_joinable")
+            denied[peer] = RoomDenied(CloseCode.NOT_JOINABLE, "not_joinable")
         elif p.user is not None:
             uid = p.user.pk
             allowed = (
                 p.role == "station" and (uid, row["consultation__station_id"]) in stations
             ) or (p.role == "specialist" and row["consultation__specialist_id"] == uid)
             if uid not in active or not allowed:
-                denied[peer] = RoomDenied(CLOSE_FORBIDDEN, "access_revoked")
+                denied[peer] = RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
         elif p.guest is None or p.guest.pk not in guests:
-            denied[peer] = RoomDenied(CLOSE_FORBIDDEN, "access_revoked")
+            denied[peer] = RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
     return denied

@@ -18,14 +18,10 @@ from django.utils.translation import gettext as _
 
 from clinics.audit import Via
 from clinics.models import User
+from consults.realtime.close import CloseCode, RoomDenied
 from consults.room import presence, protocol, reauth
 from consults.room.access import (
-    CLOSE_FORBIDDEN,
-    CLOSE_NOT_JOINABLE,
-    CLOSE_RATE_LIMITED,
-    CLOSE_UNAUTHENTICATED,
     Participant,
-    RoomDenied,
 )
 from consults.room.events import peer_payload, room_group, welcome_frame
 from consults.room.peers import PeerTable
@@ -117,7 +113,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     def _hello_timeout(self) -> None:
         if not self.peer and not self.closing:
             self.hello_task = asyncio.ensure_future(
-                self.deny(RoomDenied(CLOSE_UNAUTHENTICATED, "hello_timeout"))
+                self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "hello_timeout"))
             )
 
     async def deny(self, denied: RoomDenied) -> None:
@@ -160,7 +156,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if not self.bucket.take():
             self.closing = True
             await self.error("rate_limited", _("Too many frames; slow down."))
-            await self.close(code=CLOSE_RATE_LIMITED)
+            await self.close(code=CloseCode.RATE_LIMITED)
             return
         try:
             data, spec = protocol.parse_frame(text_data)
@@ -290,7 +286,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             consultation=self.participant.consultation, peer_id=self.peer
         )
         if not alive:
-            await self.deny(RoomDenied(CLOSE_NOT_JOINABLE, "replaced"))
+            await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, "replaced"))
             return
         await self._announce_departures(departures)
         await self.send_frame({"type": "pong", "t": data.get("t"), "rev": rev})
@@ -372,15 +368,15 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.send_frame(event["frame"])
 
     async def session_ended(self, event: dict[str, Any]) -> None:
-        await self.deny(RoomDenied(CLOSE_UNAUTHENTICATED, "logged_out"))
+        await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
 
     async def room_kick(self, event: dict[str, Any]) -> None:
         if self.participant is not None and self.participant.member == event["member"]:
-            await self.deny(RoomDenied(CLOSE_FORBIDDEN, "access_revoked"))
+            await self.deny(RoomDenied(CloseCode.FORBIDDEN, "access_revoked"))
 
     async def room_replaced(self, event: dict[str, Any]) -> None:
         self.peer_replaced = True
-        await self.deny(RoomDenied(CLOSE_NOT_JOINABLE, "replaced"))
+        await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, "replaced"))
 
     async def room_ended(self, event: dict[str, Any]) -> None:
         if self.peer:

@@ -13,7 +13,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from clinics.audit import Via, audit_reads
 from consults.access import consultations_visible_to
 from consults.models import Consultation
-from consults.room.access import CLOSE_UNAUTHENTICATED
+from consults.realtime.close import CloseCode
 from consults.room.events import consultation_feed_payload, user_group
 from consults.room.sessions import join_session_group, leave_session_group
 
@@ -49,7 +49,7 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.close(code=CloseCode.UNAUTHENTICATED)
             return
         self.user, self.via = user, Via.ws(self.scope)
         self.group = user_group(user.external_id)
@@ -76,7 +76,7 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(frame))
 
     async def session_ended(self, event: dict[str, Any]) -> None:
-        await self.close(code=CLOSE_UNAUTHENTICATED)
+        await self.close(code=CloseCode.UNAUTHENTICATED)
 
     async def notify_event(self, event: dict[str, Any]) -> None:
         frame = event["event"]

@@ -21,8 +21,8 @@ from aiortc.contrib.media import MediaRelay
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from consults.realtime.close import CloseCode
 from consults.room import protocol
-from consults.room.access import CLOSE_NOT_JOINABLE, CLOSE_UNAUTHENTICATED
 from consults.room.turn import ice_servers_for
 
 ECHO_PEER = "echo"
@@ -46,11 +46,11 @@ class PrecallConsumer(AsyncWebsocketConsumer):
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+            await self.close(code=CloseCode.UNAUTHENTICATED)
             return
         if len(_active) >= getattr(settings, "ROOM_PRECALL_MAX", 3):
             await self.frame({"type": "error", "code": "busy", "message": "", "ref": None})
-            await self.close(code=CLOSE_NOT_JOINABLE)
+            await self.close(code=CloseCode.NOT_JOINABLE)
             return
         _active.add(self)
         self.relay = MediaRelay()

@@ -17,7 +17,8 @@ from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation
-from consults.room.access import CLOSE_NOT_JOINABLE, Participant, RoomDenied
+from consults.realtime.close import CloseCode, RoomDenied
+from consults.room.access import Participant
 from consults.room.events import room_status_changed
 from consults.room.models import RoomPeer, RoomState
 
@@ -96,7 +97,7 @@ def room_join(*, participant: Participant, peer_id: str, channel_name: str, via:
         departures = _remove(state, replaced, "replaced") + _remove(state, stale, "timeout")
         peers = [p for p in room if p not in replaced and p not in stale]
         if len(peers) >= getattr(settings, "ROOM_MAX_PEERS", 4):
-            raise RoomDenied(CLOSE_NOT_JOINABLE, "room_full")
+            raise RoomDenied(CloseCode.NOT_JOINABLE, "room_full")
         state.rev += 1
         state.save(update_fields=["rev"])
         me = RoomPeer.objects.create(

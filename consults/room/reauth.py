@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from consults.room.access import Participant, RoomDenied, denied_among
+from consults.realtime.close import RoomDenied
+from consults.room.access import Participant, denied_among
 
 
 class Watched(Protocol):

@@ -13,11 +13,10 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Membership, User
 from consults.models import Consultation
+from consults.realtime.close import CloseCode, RoomDenied
 from consults.room.access import (
-    CLOSE_UNAUTHENTICATED,
     JOINABLE,
     Participant,
-    RoomDenied,
     room_participant,
     room_role,
 )
@@ -89,7 +88,7 @@ def room_participant_resolve(*, consultation_id: str, user: Any, ticket: str | N
     if ticket:
         redeemed = room_ticket_redeem(consultation_id=consultation_id, token=ticket)
         if redeemed is None:
-            raise RoomDenied(CLOSE_UNAUTHENTICATED, "invalid_ticket")
+            raise RoomDenied(CloseCode.UNAUTHENTICATED, "invalid_ticket")
         return room_participant(
             consultation_id=consultation_id, user=redeemed.user, guest=redeemed.guest
         )

@@ -25,7 +25,9 @@ from clinics.audit import Via, audit_patients_read, audit_record
 from clinics.idempotency import Shown, idempotent
 from clinics.models import AuditEntry, Facility, Membership, StationRoom, User
 from consults.access import (
+    can_cancel,
     can_check_in,
+    can_manage,
     consultation_get_for_user,
     consultations_visible_to,
 )
@@ -52,22 +54,6 @@ CONSULTATION = Shown("consultation", consultation_get_for_user, lambda consult: 
 
 def forbidden(message: Any) -> AppError:
     return AppError("permission_denied", message, status=403)
-
-
-# --- who may do what with a consult (the consult is already visible to the user) -------
-
-
-def can_manage(user: User, consult: Consultation) -> bool:
-    """Station staff of the consult's station, its hospital's coordinators, admins."""
-    return (
-        is_admin(user)
-        or consult.station_id in station_ids_of(user)
-        or consult.hospital_id in hospital_ids_of(user, Membership.Role.COORDINATOR)
-    )
-
-
-def can_cancel(user: User, consult: Consultation) -> bool:
-    return can_manage(user, consult) or consult.specialist_id == user.pk
 
 
 # --- slot search ---------------------------------------------------------------------

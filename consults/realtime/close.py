@@ -1,0 +1,25 @@
+"""Close codes of every socket (docs/signaling.md "Close codes"), and the refusal that carries one.
+
+Application close codes are 1000 or in 3000–4999: daphne refuses any other (a 1009 crashed
+the consumer, docs/decisions.md).
+"""
+
+from enum import IntEnum
+
+
+class CloseCode(IntEnum):
+    NORMAL = 1000
+    UNAUTHENTICATED = 4401
+    FORBIDDEN = 4403
+    NOT_FOUND = 4404
+    NOT_JOINABLE = 4409
+    RATE_LIMITED = 4429
+
+
+class RoomDenied(Exception):
+    """A socket refused (or ended) with a close code and the `error` frame's code."""
+
+    def __init__(self, close_code: int, code: str) -> None:
+        super().__init__(code)
+        self.close_code = close_code
+        self.code = code
