@@ -1,5 +1,7 @@
 """REST API of the shared notes: thin views (validate → access → service → serialize)."""
 
+from typing import Any
+
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -60,13 +62,27 @@ class NoteSectionView(APIView):
             via=Via.http(request),
             **body.validated_data,
         )
-        return Response(
-            {
-                **events.section_payload(saved.section),
-                "client_edit_id": saved.revision.client_edit_id,
-                "replayed": saved.replayed,
-            }
-        )
+        return Response(_saved_payload(saved))
+
+
+def _saved_payload(saved: services.NoteSaved) -> dict[str, Any]:
+    """The section as this edit saved it. A replay answers the first save, not the section
+    now: a client that took the section now for its own save would base its next edit on
+    text it never saw. So a replay also shows where the section is now, to rebase on."""
+    first = saved.revision
+    body: dict[str, Any] = {
+        "section": saved.section.key,
+        "revision": first.number,
+        "content": first.content,
+        "updated_by": events.person(first.author),
+        "updated_at": first.at.isoformat(),
+        "client_edit_id": first.client_edit_id,
+        "replayed": saved.replayed,
+        "current_revision": saved.section.revision,
+    }
+    if saved.replayed:
+        body["current"] = events.section_payload(saved.section)
+    return body
 
 
 class NoteHistoryView(APIView):
@@ -105,7 +121,8 @@ class ChatView(APIView):
             consultation=consultation, actor=user, via=Via.http(request), **body.validated_data
         )
         code = status.HTTP_200_OK if posted.replayed else status.HTTP_201_CREATED
-        return Response(events.chat_payload(posted.message), status=code)
+        answer = {**events.chat_payload(posted.message), "replayed": posted.replayed}
+        return Response(answer, status=code)
 
 
 class AttachmentListView(APIView):

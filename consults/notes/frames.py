@@ -52,13 +52,17 @@ def note_save(session: Session, frame: dict[str, Any]) -> Reply:
         )
     except AppError as exc:
         return {"type": "error", **exc.as_dict(), "client_edit_id": edit_id}
-    return {
+    reply: dict[str, Any] = {
         "type": "note.saved",
         "section": saved.section.key,
-        "revision": saved.section.revision,
+        "revision": saved.revision.number,
         "client_edit_id": saved.revision.client_edit_id,
         "replayed": saved.replayed,
+        "current_revision": saved.section.revision,
     }
+    if saved.replayed:
+        reply["current"] = events.section_payload(saved.section)
+    return reply
 
 
 def note_editing(session: Session, frame: dict[str, Any]) -> Reply:
@@ -90,7 +94,12 @@ def chat_send(session: Session, frame: dict[str, Any]) -> Reply:
         )
     except AppError as exc:
         return {"type": "error", **exc.as_dict(), "client_msg_id": msg_id}
-    return {"type": "chat.sent", "id": str(posted.message.external_id), "client_msg_id": msg_id}
+    return {
+        "type": "chat.sent",
+        "id": str(posted.message.external_id),
+        "client_msg_id": msg_id,
+        "replayed": posted.replayed,
+    }
 
 
 def notes_sync(session: Session, frame: dict[str, Any]) -> Reply:

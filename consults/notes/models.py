@@ -77,9 +77,10 @@ class NoteRevision(models.Model):
                 condition=models.Q(number__isnull=False),
                 name="note_revision_unique_number",
             ),
-            # A retried edit (same client edit id) is applied at most once.
+            # A client edit id names one applied edit of a section, whoever sends it again:
+            # a retry is answered with that edit, never applied twice (services.note_save).
             models.UniqueConstraint(
-                fields=["section", "author", "client_edit_id"],
+                fields=["section", "client_edit_id"],
                 condition=models.Q(outcome="applied") & ~models.Q(client_edit_id=""),
                 name="note_revision_unique_client_edit",
             ),
@@ -128,8 +129,9 @@ class ChatMessage(TimestampedModel):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
+            # As a client edit id: one message per id in the consult, whoever resends it.
             models.UniqueConstraint(
-                fields=["consultation", "author", "client_msg_id"],
+                fields=["consultation", "client_msg_id"],
                 condition=~models.Q(client_msg_id=""),
                 name="chat_unique_client_msg",
             )

@@ -67,8 +67,47 @@ def _section_for_update(consultation: Consultation, key: str) -> NoteSection:
         return rows.get(consultation=consultation, key=key)
 
 
+def _replay_audited(
+    *,
+    client_id: dict[str, str],
+    first_author_id: int,
+    same_request: bool,
+    shown: NoteSection | ChatMessage,
+    consultation: Consultation,
+    actor: User,
+    via: Via,
+) -> None:
+    """A retry under a client id whose write already happened is answered with that first
+    write, never written again: a read of what the answer shows, audited as one (as an
+    Idempotency-Key replay, docs/architecture.md). Access is the caller's precondition, as
+    for the write: it is checked on every request and socket frame before this runs, so a
+    user who lost the consult gets the refusal a fresh write would.
+
+    The id must come back with the same request: from another author, or with other
+    content, it names another write, which is refused (409 `idempotency_key_reused`)
+    rather than answered with a result its sender did not produce. The refusal names the id
+    (`client_id`), as `note_conflict` does."""
+    if first_author_id != actor.pk or not same_request:
+        raise AppError(
+            "idempotency_key_reused",
+            _("This id was already used for a different edit or message."),
+            status=409,
+            extra=client_id,
+        )
+    audit_record(
+        actor=actor,
+        action=AuditEntry.Action.READ,
+        obj=shown,
+        patient=consultation.patient,
+        via=via,
+    )
+
+
 @dataclass(frozen=True)
 class NoteSaved:
+    """`revision` is this edit's own (on a replay: the first save's, whatever came since);
+    `section` is the section as it is now."""
+
     section: NoteSection
     revision: NoteRevision
     replayed: bool
@@ -87,7 +126,8 @@ def note_save(
     """Apply one edit of one section, if it was based on the current revision.
 
     Preconditions: `actor` may write this consult (notes_get_for_writer). A retry with
-    the same `client_edit_id` returns the first result and writes nothing. A stale
+    the same `client_edit_id` returns the first save's revision and writes nothing (its
+    answer also shows the section now, which may have moved on since). A stale
     `base_revision` records the refused attempt (with its author and text) and raises
     409 `note_conflict` carrying the current section, so the writer can merge.
     """
@@ -100,13 +140,23 @@ def note_save(
         locked = lock_for_notes(consultation, unsigned=False)
         row = _section_for_update(consultation, key)
         if edit_id:
-            done = NoteRevision.objects.filter(
-                section=row,
-                author=actor,
-                client_edit_id=edit_id,
-                outcome=NoteRevision.Outcome.APPLIED,
-            ).first()
+            done = (
+                NoteRevision.objects.filter(
+                    section=row, client_edit_id=edit_id, outcome=NoteRevision.Outcome.APPLIED
+                )
+                .select_related("author")
+                .first()
+            )
             if done is not None:
+                _replay_audited(
+                    client_id={"client_edit_id": edit_id},
+                    first_author_id=done.author_id,
+                    same_request=(done.content, done.base_revision) == (clean, base_revision),
+                    shown=row,
+                    consultation=consultation,
+                    actor=actor,
+                    via=via,
+                )
                 return NoteSaved(row, done, replayed=True)
         # After the replay check: an edit applied before sign-off, resent after, is a success.
         refuse_if_signed(locked)
@@ -168,9 +218,9 @@ def chat_post(
     *, consultation: Consultation, text: Any, client_msg_id: Any = "", actor: User, via: Via
 ) -> ChatPosted:
     """Post a chat line. Preconditions: `actor` may write this consult
-    (notes_get_for_writer). The same `client_msg_id` never posts twice. After sign-off
-    the chat is part of the closed record (the report holds its last lines): a new line is
-    409 `report_signed`, as any notes write."""
+    (notes_get_for_writer). The same `client_msg_id` never posts twice: its retry answers
+    the first message. After sign-off the chat is part of the closed record (the report
+    holds its last lines): a new line is 409 `report_signed`, as any notes write."""
     if not isinstance(text, str) or not text.strip():
         raise invalid({"text": [str(_("Write a message."))]})
     if len(text) > CHAT_LIMIT:
@@ -179,10 +229,21 @@ def chat_post(
     with transaction.atomic():
         locked = lock_for_notes(consultation, unsigned=False)
         if msg_id:
-            done = ChatMessage.objects.filter(
-                consultation=consultation, author=actor, client_msg_id=msg_id
-            ).first()
+            done = (
+                ChatMessage.objects.filter(consultation=consultation, client_msg_id=msg_id)
+                .select_related("author")
+                .first()
+            )
             if done is not None:
+                _replay_audited(
+                    client_id={"client_msg_id": msg_id},
+                    first_author_id=done.author_id,
+                    same_request=done.text == text.strip(),
+                    shown=done,
+                    consultation=consultation,
+                    actor=actor,
+                    via=via,
+                )
                 return ChatPosted(done, replayed=True)
         # After the replay check: a line posted before sign-off, resent after, is a success.
         refuse_if_signed(locked)

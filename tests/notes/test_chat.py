@@ -41,6 +41,48 @@ def test_a_retried_chat_message_is_posted_once(cast: Any, api: Any, consultation
     assert ChatMessage.objects.count() == 1
 
 
+def test_a_retried_chat_message_answers_the_first_and_is_audited_as_a_read(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    chat = notes_url(consultation, "chat/")
+    body = {"text": "Huyết áp 150/95", "client_msg_id": "m-1"}
+    first = api(cast.nurse).post(chat, body, format="json").json()
+    api(cast.specialist).post(
+        chat, {"text": "Đo lại sau 5 phút", "client_msg_id": "s-1"}, format="json"
+    )
+    again = api(cast.nurse).post(chat, body, format="json")
+    assert again.status_code == 200
+    assert again.json() == {**first, "replayed": True}
+    [read] = AuditEntry.objects.filter(action="read", object_type="chatmessage")
+    assert (read.object_id, read.actor) == (first["id"], cast.nurse)
+    assert (read.patient_id, read.channel) == (cast.patient.external_id, "http")
+
+
+@pytest.mark.parametrize(("who", "text"), [("nurse", "Mạch 90"), ("specialist", "Huyết áp 150/95")])
+def test_another_message_under_a_used_id_is_refused_not_replayed(
+    cast: Any, api: Any, consultation: Any, who: str, text: str
+) -> None:
+    chat = notes_url(consultation, "chat/")
+    api(cast.nurse).post(chat, {"text": "Huyết áp 150/95", "client_msg_id": "m-1"}, format="json")
+    r = api(getattr(cast, who)).post(chat, {"text": text, "client_msg_id": "m-1"}, format="json")
+    assert r.status_code == 409
+    assert r.json()["code"] == "idempotency_key_reused"
+    assert r.json()["client_msg_id"] == "m-1"
+    assert ChatMessage.objects.count() == 1
+    assert not AuditEntry.objects.filter(action="read", object_type="chatmessage").exists()
+
+
+def test_a_retried_chat_message_from_someone_no_longer_on_the_consult_is_refused(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    chat = notes_url(consultation, "chat/")
+    body = {"text": "Huyết áp 150/95", "client_msg_id": "m-1"}
+    api(cast.nurse).post(chat, body, format="json")
+    cast.nurse.memberships.update(is_active=False)
+    assert api(cast.nurse).post(chat, body, format="json").status_code == 404
+    assert not AuditEntry.objects.filter(action="read", object_type="chatmessage").exists()
+
+
 def test_it_refuses_a_chat_message_after_sign_off_and_the_chat_stays_readable(
     cast: Any, api: Any, consultation: Any
 ) -> None:

@@ -69,6 +69,77 @@ def test_a_retried_edit_is_applied_once(cast: Any, api: Any, consultation: Any) 
     assert NoteRevision.objects.filter(client_edit_id="edit-1").count() == 1
 
 
+def test_a_retry_after_another_writer_saved_answers_its_first_save_not_the_section_now(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    url = section_url(consultation, "history")
+    mine = edit("Ho khan 3 ngày", edit_id="nurse-1")
+    assert api(cast.nurse).put(url, mine, format="json").status_code == 200  # the answer is lost
+    theirs = edit("Ho khan 3 ngày, sốt về chiều", base=1)
+    assert api(cast.specialist).put(url, theirs, format="json").status_code == 200
+
+    again = api(cast.nurse).put(url, mine, format="json")
+    assert again.status_code == 200
+    body = again.json()
+    assert body["replayed"] is True
+    assert (body["revision"], body["content"]) == (1, {"text": "Ho khan 3 ngày"})
+    assert body["updated_by"]["name"] == cast.nurse.display_name
+    assert body["current_revision"] == 2
+    assert body["current"]["content"] == {"text": "Ho khan 3 ngày, sốt về chiều"}
+
+    # The nurse's next edit starts from the revision her save made: a conflict, not a loss.
+    follow = api(cast.nurse).put(url, edit("Ho khan, đã đỡ", base=body["revision"]), format="json")
+    assert follow.status_code == 409
+    assert follow.json()["code"] == "note_conflict"
+    assert follow.json()["current"]["content"] == {"text": "Ho khan 3 ngày, sốt về chiều"}
+    section = NoteSection.objects.get(consultation=consultation, key="history")
+    assert (section.revision, section.content) == (2, {"text": "Ho khan 3 ngày, sốt về chiều"})
+
+
+def test_a_retried_edit_is_audited_as_a_read_of_the_section(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    payload = edit("Ho khan", edit_id="edit-1")
+    api(cast.nurse).put(section_url(consultation, "history"), payload, format="json")
+    api(cast.nurse).put(section_url(consultation, "history"), payload, format="json")
+    section = NoteSection.objects.get(consultation=consultation, key="history")
+    entries = AuditEntry.objects.filter(actor=cast.nurse, object_id=str(section.external_id))
+    assert sorted(entries.values_list("action", flat=True)) == ["read", "update"]
+    assert entries.get(action="read").patient_id == cast.patient.external_id
+
+
+@pytest.mark.parametrize(
+    ("who", "text", "base"),
+    [
+        ("nurse", "Another text", 0),  # the same writer, another edit under the used id
+        ("nurse", "Ho khan", 1),  # the same text from another base is another edit
+        ("specialist", "Ho khan", 0),  # another writer: never answered with the nurse's save
+    ],
+)
+def test_another_edit_under_a_used_edit_id_is_refused_not_replayed(
+    cast: Any, api: Any, consultation: Any, who: str, text: str, base: int
+) -> None:
+    url = section_url(consultation, "history")
+    api(cast.nurse).put(url, edit("Ho khan", edit_id="edit-1"), format="json")
+    r = api(getattr(cast, who)).put(url, edit(text, base=base, edit_id="edit-1"), format="json")
+    assert r.status_code == 409
+    assert r.json()["code"] == "idempotency_key_reused"
+    assert r.json()["client_edit_id"] == "edit-1"
+    assert NoteRevision.objects.count() == 1
+    assert not AuditEntry.objects.filter(action="read", object_type="notesection").exists()
+
+
+def test_a_retry_from_a_writer_no_longer_on_the_consult_is_refused(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    payload = edit("Ho khan", edit_id="edit-1")
+    api(cast.nurse).put(section_url(consultation, "history"), payload, format="json")
+    cast.nurse.memberships.update(is_active=False)
+    r = api(cast.nurse).put(section_url(consultation, "history"), payload, format="json")
+    assert r.status_code == 404
+    assert not AuditEntry.objects.filter(action="read", object_type="notesection").exists()
+
+
 @pytest.mark.parametrize(
     ("section", "content", "field"),
     [

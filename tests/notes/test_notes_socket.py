@@ -91,6 +91,71 @@ async def test_edits_resent_twice_after_a_reconnect_are_applied_once(
     assert count == 1
 
 
+async def test_an_edit_resent_after_another_writer_saved_is_acked_with_its_own_revision(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    _, _, specialist = await ws(cast.specialist, consultation)
+    await nurse.send(save_frame("Sốt 3 ngày", edit_id="n1"))
+    await specialist.expect("note.updated")
+    await nurse.close()  # the ack is lost: the page keeps the edit and resends it
+    await specialist.send(save_frame("Sốt 3 ngày, ho đờm", base=1, edit_id="s1"))
+    assert (await specialist.expect("note.saved"))["revision"] == 2
+
+    _, _, nurse = await ws(cast.nurse, consultation)
+    await nurse.send(save_frame("Sốt 3 ngày", edit_id="n1"))
+    ack = await nurse.expect("note.saved")
+    assert (ack["revision"], ack["replayed"], ack["current_revision"]) == (1, True, 2)
+    assert ack["current"]["content"] == {"text": "Sốt 3 ngày, ho đờm"}
+    # An edit based on the acknowledged revision is refused: the nurse never saw revision 2.
+    await nurse.send(save_frame("Sốt 3 ngày, đã hạ", base=ack["revision"], edit_id="n2"))
+    refused = await nurse.expect("error")
+    assert refused["code"] == "note_conflict"
+    assert refused["current"]["content"] == {"text": "Sốt 3 ngày, ho đờm"}
+    reads = await sync_to_async(
+        AuditEntry.objects.filter(
+            actor=cast.nurse, channel="ws", action="read", object_type="notesection"
+        ).count
+    )()
+    assert reads == 2  # the replay and the conflict each showed the current text
+
+
+async def test_a_resent_chat_line_answers_the_first_and_is_audited_as_a_read(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    frame = {"type": "chat.send", "text": "Chào bác sĩ", "client_msg_id": "c1"}
+    await nurse.send(frame)
+    first = await nurse.expect("chat.sent")
+    assert first["replayed"] is False
+    await nurse.send(frame)
+    again = await nurse.expect("chat.sent")
+    assert (again["id"], again["replayed"]) == (first["id"], True)
+    read = await sync_to_async(
+        lambda: list(
+            AuditEntry.objects.filter(action="read", object_type="chatmessage").values_list(
+                "object_id", "channel"
+            )
+        )
+    )()
+    assert read == [(first["id"], "ws")]
+
+
+async def test_a_chat_line_resent_after_losing_access_is_refused(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    frame = {"type": "chat.send", "text": "Chào bác sĩ", "client_msg_id": "c1"}
+    await nurse.send(frame)
+    await nurse.expect("chat.sent")
+    await sync_to_async(cast.nurse.memberships.update)(is_active=False)
+    await nurse.send(frame)
+    assert (await nurse.expect("error"))["code"] == "access_revoked"
+    assert not await sync_to_async(
+        AuditEntry.objects.filter(action="read", object_type="chatmessage").exists
+    )()
+
+
 async def test_presence_is_broadcast_once_per_burst_of_typing(
     cast: Any, consultation: Any, ws: Connect
 ) -> None:
