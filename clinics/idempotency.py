@@ -97,12 +97,17 @@ def _replay(request: Request, record: IdempotencyRecord, digest: str, shows: Sho
 
 
 def idempotent(
-    request: Request, scope: str, write: Callable[[], Response], *, shows: Shown
+    request: Request,
+    scope: str,
+    write: Callable[[], Response],
+    *,
+    shows: Shown,
+    key: str | None = None,
 ) -> Response:
     """Run `write` once per (user, scope, key); replay its answer for the same key to a
     user who may still see what it `shows` (the resource whose public id is the answer's
-    `id`)."""
-    key = request.headers.get(HEADER, "").strip()
+    `id`). The key is the Idempotency-Key header unless given (a page form's hidden one)."""
+    key = (request.headers.get(HEADER, "") if key is None else key).strip()
     if not key:
         return write()
     if len(key) > 100:

@@ -23,6 +23,17 @@ def patient_list(user: User, *, query: str = "") -> QuerySet[Patient]:
     return qs.order_by("full_name", "id")
 
 
+def station_patient_list(user: User) -> QuerySet[Patient]:
+    """The patients of the stations where `user` is staff (whom they may book for), in one
+    query: the station check of `clinics.access.station_patient_get`, as a list."""
+    stations = station_staff_memberships().filter(user=user).values("facility_id")
+    return (
+        Patient.objects.select_related("station")
+        .filter(station_id__in=stations)
+        .order_by("full_name", "id")
+    )
+
+
 def consent_current(patient: Patient) -> dict[str, str]:
     """The latest status per purpose: {"telemedicine": "given", …}."""
     current: dict[str, str] = {}

@@ -23,23 +23,20 @@ from clinics.access import (
     require_station_staff,
     station_ids_of,
 )
+from clinics.api import CONSENT, PATIENT
 from clinics.audit import Via, audit_patients_read, audit_record
 from clinics.login import login_check
 from clinics.models import AuditEntry, Consent, Facility, Patient, User
 from clinics.selectors import consent_current, consent_list, patient_list, user_roles
-from clinics.serializers import PatientSerializer
+from clinics.serializers import ConsentSerializer, PatientSerializer
 from clinics.services import PATIENT_FIELDS, consent_record, patient_register
 from consults.access import consultations_visible_to
 from consults.dashboard.access import can_see_dashboard
 from frontend.fields import parse_day
+from frontend.pages import error_text, form_fields, form_write, page_user, validated
 from telehealth.errors import AppError
 
 PAGE_SIZE = 50
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 @require_http_methods(["GET", "POST"])
@@ -77,7 +74,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = page_user(request)
     if station_ids_of(user):
         return redirect("frontend:patients")
     consults = list(
@@ -106,7 +103,7 @@ def _patient_form_data(post: Any) -> dict[str, Any]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def patients(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = page_user(request)
     stations = station_ids_of(user)
     errors: dict[str, list[str]] = {}
     form_error = ""
@@ -117,13 +114,18 @@ def patients(request: HttpRequest) -> HttpResponse:
         station = require_station_staff(user)
         form = _patient_form_data(request.POST)
         try:
-            patient = _register_from_page(request, user, station, form)
+            patient = form_write(
+                request,
+                "patient_register",
+                lambda: _register_from_page(request, user, station, form),
+                shows=PATIENT,
+            )
         except AppError as exc:
             errors = exc.fields
             form_error = str(exc.message)
         else:
-            messages.success(request, _("Registered %(name)s.") % {"name": patient.full_name})
-            return redirect("frontend:patient", id=patient.external_id)
+            messages.success(request, _("Registered %(name)s.") % {"name": patient["full_name"]})
+            return redirect("frontend:patient", id=patient["id"])
     query = request.GET.get("q", "")
     shown = list(patient_list(user, query=query)[:PAGE_SIZE])
     audit_patients_read(actor=user, patients=shown, via=Via.http(request))
@@ -146,7 +148,7 @@ def patients(request: HttpRequest) -> HttpResponse:
 
 def _register_from_page(
     request: HttpRequest, user: User, station: Facility, form: dict[str, Any]
-) -> Patient:
+) -> Any:
     data = {k: v for k, v in form.items() if v != ""}
     if "date_of_birth" in data:
         born = parse_day(data["date_of_birth"])
@@ -157,22 +159,16 @@ def _register_from_page(
                 fields={"date_of_birth": [_("Enter the date as dd/mm/yyyy, e.g. 05/09/2019.")]},
             )
         data["date_of_birth"] = born.isoformat()
-    body = PatientSerializer(data=data)
-    if not body.is_valid():
-        raise AppError(
-            "invalid",
-            _("Some fields are not valid."),
-            fields={k: [str(m) for m in v] for k, v in body.errors.items()},
-        )
-    return patient_register(
-        station=station, actor=user, via=Via.http(request), **body.validated_data
+    patient = patient_register(
+        station=station, actor=user, via=Via.http(request), **validated(PatientSerializer, data)
     )
+    return PatientSerializer(patient).data
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_detail(request: HttpRequest, id: str) -> HttpResponse:
-    user = _user(request)
+    user = page_user(request)
     patient = patient_get_for_user(user, id)
     editable = can_edit_patient(user, patient)
     if request.method == "POST":
@@ -180,12 +176,17 @@ def patient_detail(request: HttpRequest, id: str) -> HttpResponse:
             raise AppError(
                 "permission_denied", _("Only the patient's station records consent."), status=403
             )
-        purpose = request.POST.get("purpose", "")
-        status = request.POST.get("status", "")
-        if purpose in Consent.Purpose.values and status in Consent.Status.values:
-            consent_record(
-                patient=patient, purpose=purpose, status=status, actor=user, via=Via.http(request)
-            )
+
+        def write() -> Any:
+            data = validated(ConsentSerializer, form_fields(request.POST, ConsentSerializer))
+            consent = consent_record(patient=patient, actor=user, via=Via.http(request), **data)
+            return ConsentSerializer(consent).data
+
+        try:
+            form_write(request, f"consent:{patient.external_id}", write, shows=CONSENT)
+        except AppError as exc:
+            messages.error(request, error_text(exc))
+        else:
             messages.success(request, _("Consent recorded."))
         return redirect("frontend:patient", id=patient.external_id)
     audit_record(

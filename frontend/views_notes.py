@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from clinics.audit import Via, audit_record
-from clinics.models import AuditEntry, User
+from clinics.models import AuditEntry
 from consults.access import can_join_consultation, is_assigned_specialist, is_station_side
 from consults.notes import events, selectors
 from consults.notes.access import notes_get_for_reader
@@ -18,12 +18,8 @@ from consults.notes.audit import Notes, audit_read
 from consults.notes.models import AsyncCase, SectionKey
 from consults.notes.pdf import section_lines, when
 from consults.notes.sections import VITAL_RANGES
+from frontend.pages import page_user
 from telehealth.errors import AppError
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _strings() -> dict[str, str]:
@@ -50,7 +46,7 @@ def _strings() -> dict[str, str]:
 @login_required
 @require_GET
 def notes_page(request: HttpRequest, id: str) -> HttpResponse:
-    user = _user(request)
+    user = page_user(request)
     consultation = notes_get_for_reader(user, id)
     audit_read(actor=user, what=Notes, consultation=consultation, via=Via.http(request))
     signed = selectors.report_of(consultation)
@@ -77,7 +73,7 @@ def notes_page(request: HttpRequest, id: str) -> HttpResponse:
 @login_required
 @require_GET
 def report_page(request: HttpRequest, id: str) -> HttpResponse:
-    user = _user(request)
+    user = page_user(request)
     consultation = notes_get_for_reader(user, id)
     report = selectors.report_of(consultation)
     if report is None:

@@ -6,12 +6,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from clinics.models import User
 from consults.access import consultation_get_for_user
 from consults.models import Consultation
-from consults.realtime.close import RoomDenied
+from consults.realtime.close import CloseCode, RoomDenied
 from consults.room.access import room_participant
 from consults.room.services import guest_invite_from_token
+from frontend.pages import page_user
 
 
 def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
@@ -26,10 +26,14 @@ def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
             "q_fair": _("Fair"),
             "q_poor": _("Poor"),
             "q_unknown": "—",
-            "close_4401": _("Your login has expired. Log in again."),
-            "close_4403": _("You are not a participant of this consultation."),
-            "close_4404": _("No such consultation."),
-            "close_4409": _("This consult was opened in another window, or cannot be joined now."),
+            f"close_{CloseCode.UNAUTHENTICATED.value}": _("Your login has expired. Log in again."),
+            f"close_{CloseCode.FORBIDDEN.value}": _(
+                "You are not a participant of this consultation."
+            ),
+            f"close_{CloseCode.NOT_FOUND.value}": _("No such consultation."),
+            f"close_{CloseCode.NOT_JOINABLE.value}": _(
+                "This consult was opened in another window, or cannot be joined now."
+            ),
         }
     )
     return {"consultation": str(consult.external_id), "guestToken": guest_token, "strings": strings}
@@ -38,15 +42,15 @@ def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
 @login_required
 @require_GET
 def room(request: HttpRequest, id: str) -> HttpResponse:
-    assert isinstance(request.user, User)
+    user = page_user(request)
     try:
-        participant = room_participant(consultation_id=id, user=request.user)
+        participant = room_participant(consultation_id=id, user=user)
     except RoomDenied as denied:
         # Not visible at all (another station, another hospital): 404, like every page.
         # Visible but not a participant (a coordinator): 403 says why.
-        if denied.close_code == 4404:
+        if denied.close_code == CloseCode.NOT_FOUND:
             raise Http404 from denied
-        consultation_get_for_user(request.user, id)
+        consultation_get_for_user(user, id)
         return render(request, "frontend/room/denied.html", {"code": denied.code}, status=403)
     return render(
         request,

@@ -4,7 +4,6 @@ Plain forms that work without JavaScript on a weak link. Reads go through the sa
 selectors and access functions as the API; writes through the same services.
 """
 
-import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,48 +16,34 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinics.access import (
-    memberships_of,
-    patient_get_for_user,
-    require_station_staff,
-    station_ids_of,
-)
+from clinics.access import parse_uuid, require_station_staff, station_ids_of, station_patient_get
 from clinics.audit import Via, audit_patients_read
-from clinics.models import Facility, Membership, Patient, Specialty, User
-from clinics.selectors import patient_list, specialty_list
+from clinics.models import Facility, Patient, Specialty, User
+from clinics.selectors import specialty_list, station_patient_list
 from consults.access import (
     can_check_in,
     can_join_consultation,
     consultation_get_for_user,
+    consultations_at_desk_of,
     consultations_visible_to,
 )
 from consults.models import Consultation
 from consults.room.access import JOINABLE
 from consults.scheduling import selectors, services, triage
+from consults.scheduling.api import CONSULTATION
+from consults.scheduling.api_requests import CONSULT_REQUEST
+from consults.scheduling.serializers import (
+    BookingSerializer,
+    ConsultationSerializer,
+    MessageSerializer,
+    RequestCreateSerializer,
+    RequestSerializer,
+)
+from frontend.pages import error_text, form_fields, form_write, page_user, validated
 from frontend.views_waitlist import waitlist_context
 from telehealth.errors import AppError, not_found
 
 SLOTS_SHOWN = 12
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
-def nav(user: User) -> dict[str, bool]:
-    """Which scheduling links the top bar shows this user."""
-    roles = set(memberships_of(user).values_list("role", flat=True))
-    R = Membership.Role
-    return {
-        "station": R.STATION_STAFF in roles,
-        "specialist": R.SPECIALIST in roles,
-        "coordinator": R.COORDINATOR in roles,
-    }
-
-
-def _station_patients(user: User) -> list[Patient]:
-    return [p for p in patient_list(user) if p.station_id in station_ids_of(user)]
 
 
 def _when(raw: str | None) -> datetime:
@@ -68,17 +53,10 @@ def _when(raw: str | None) -> datetime:
     return parsed
 
 
-@login_required
-@require_GET
-def book(request: HttpRequest) -> HttpResponse:
+def _book_context(
+    user: User, station: Facility, patient: Patient | None, code: str
+) -> dict[str, Any]:
     """Step 1 and 2: pick the patient and the specialty, then the earliest slots."""
-    user = _user(request)
-    station = require_station_staff(user)
-    patient_id = request.GET.get("patient", "")
-    code = request.GET.get("specialty", "")
-    patient = patient_get_for_user(user, patient_id) if patient_id else None
-    if patient is not None and patient.station_id not in station_ids_of(user):
-        raise not_found(_("No such patient."))
     slots: list[dict[str, Any]] = []
     searched = patient is not None and bool(code)
     if searched:
@@ -97,91 +75,96 @@ def book(request: HttpRequest) -> HttpResponse:
             }
             for slot, member in found
         ]
-    return render(
-        request,
-        "frontend/scheduling/book.html",
-        {
-            "station": station,
-            "patients": _station_patients(user),
-            "specialties": specialty_list(),
-            "patient": patient,
-            "specialty": code,
-            "slots": slots,
-            "searched": searched,
-            "hospitals": Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION),
-            "nav": nav(user),
-        },
-    )
+    return {
+        "station": station,
+        "patients": station_patient_list(user),
+        "specialties": specialty_list(),
+        "patient": patient,
+        "specialty": code,
+        "slots": slots,
+        "searched": searched,
+        "hospitals": Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION),
+        "urgencies": Consultation.Urgency.choices,
+        "request_form": {},
+        "request_errors": {},
+    }
+
+
+@login_required
+@require_GET
+def book(request: HttpRequest) -> HttpResponse:
+    user = page_user(request)
+    station = require_station_staff(user)
+    patient_id = request.GET.get("patient", "")
+    patient = station_patient_get(user, patient_id) if patient_id else None
+    context = _book_context(user, station, patient, request.GET.get("specialty", ""))
+    return render(request, "frontend/scheduling/book.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def book_confirm(request: HttpRequest) -> HttpResponse:
-    """Step 3: confirm one slot (reason, urgency, mode) and book it."""
-    user = _user(request)
+    """Step 3: confirm one slot (reason, urgency, mode) and book it, as the API does."""
+    user = page_user(request)
     require_station_staff(user)
     data = request.POST if request.method == "POST" else request.GET
-    patient = patient_get_for_user(user, data.get("patient", ""))
-    if patient.station_id not in station_ids_of(user):
-        raise not_found(_("No such patient."))
-    member = selectors.specialist_by_public_id(data.get("specialist", ""))
+    patient = station_patient_get(user, data.get("patient", ""))
+    member = selectors.specialist_by_public_id(parse_uuid(data.get("specialist", "")))
     if member is None:
         raise not_found(_("No such specialist."))
     start, end = _when(data.get("start")), _when(data.get("end"))
-    specialty = selectors.specialty_of(member, data.get("specialty"))
     context = {
         "patient": patient,
         "member": member,
-        "specialty": specialty,
+        "specialty": selectors.specialty_of(member, data.get("specialty")),
         "start": timezone.localtime(start),
         "end": timezone.localtime(end),
         "urgencies": Consultation.Urgency.choices,
         "modes": Consultation.Mode.choices,
         "form": data,
         "error": "",
-        "nav": nav(user),
+        "errors": {},
     }
-    if request.method == "POST":
-        try:
-            consult = services.consultation_book(
-                patient=patient,
-                specialist=member.user,
-                hospital=member.facility,
-                specialty=specialty,
-                start=start,
-                end=end,
-                room=selectors.default_room(patient.station),
-                actor=user,
-                via=Via.http(request),
-                reason=data.get("reason", "")[:2000],
-                urgency=_choice(data.get("urgency"), Consultation.Urgency),
-                mode=_choice(data.get("mode"), Consultation.Mode),
-            )
-        except AppError as exc:
-            if _already_booked(patient, member.user, start):  # a resent form on a weak link
-                return redirect(f"{_agenda_url(start)}")
-            context["error"] = str(exc.message)
-            return render(request, "frontend/scheduling/confirm.html", context, status=exc.status)
-        messages.success(
-            request,
-            _("Booked: %(when)s with %(who)s.")
-            % {
-                "when": timezone.localtime(consult.start).strftime("%d/%m/%Y %H:%M"),
-                "who": member.user.display_name,
-            },
+    if request.method == "GET":
+        return render(request, "frontend/scheduling/confirm.html", context)
+    try:
+        booked = form_write(
+            request, "consultation_book", lambda: _book(request, user), shows=CONSULTATION
         )
-        return redirect(_agenda_url(start))
-    return render(request, "frontend/scheduling/confirm.html", context)
+    except AppError as exc:
+        context.update(error=str(exc.message), errors=exc.fields)
+        return render(request, "frontend/scheduling/confirm.html", context, status=exc.status)
+    when = timezone.localtime(_when(booked["start"]))
+    messages.success(
+        request,
+        _("Booked: %(when)s with %(who)s.")
+        % {"when": when.strftime("%d/%m/%Y %H:%M"), "who": booked["specialist"]["full_name"]},
+    )
+    return redirect(_agenda_url(when))
 
 
-def _choice(value: str | None, choices: Any) -> str:
-    return str(value) if value in choices.values else str(choices.values[0])
-
-
-def _already_booked(patient: Patient, specialist: User, start: datetime) -> bool:
-    return Consultation.objects.filter(
-        patient=patient, specialist=specialist, start=start, status=Consultation.Status.BOOKED
-    ).exists()
+def _book(request: HttpRequest, user: User) -> Any:
+    """The booking API's write, from the confirm form's fields."""
+    data = validated(BookingSerializer, form_fields(request.POST, BookingSerializer))
+    patient = station_patient_get(user, data["patient"])
+    member = selectors.specialist_by_public_id(data["specialist"])
+    if member is None:
+        raise not_found(_("No such specialist."))
+    consult = services.consultation_book(
+        patient=patient,
+        specialist=member.user,
+        hospital=member.facility,
+        specialty=selectors.specialty_of(member, data.get("specialty")),
+        start=data["start"],
+        end=data["end"],
+        room=selectors.default_room(patient.station),
+        actor=user,
+        via=Via.http(request),
+        reason=data.get("reason", ""),
+        urgency=data["urgency"],
+        mode=data["mode"],
+    )
+    return ConsultationSerializer(consult).data
 
 
 def _agenda_url(day: datetime) -> str:
@@ -192,7 +175,7 @@ def _agenda_url(day: datetime) -> str:
 @require_GET
 def agenda(request: HttpRequest) -> HttpResponse:
     """A day (or ?span=week) of the consults you may see, in the facility's time."""
-    user = _user(request)
+    user = page_user(request)
     day = parse_date(request.GET.get("day", "")) or timezone.localdate()
     span = 7 if request.GET.get("span") == "week" else 1
     tz = timezone.get_current_timezone()
@@ -212,25 +195,46 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "day": day,
             "span": span,
             "consultations": consults,
-            "rows": [(c, row_actions(user, c, today)) for c in consults],
+            "rows": _rows(user, consults, today),
             "requests": requests,
             "previous": day - timedelta(days=span),
             "next": day + timedelta(days=span),
             "is_station": bool(station_ids_of(user)),
-            "nav": nav(user),
             **waitlist_context(request, user),
         },
     )
 
 
-def row_actions(user: User, consult: Consultation, today: date) -> dict[str, bool]:
-    """What an agenda row offers this user: check the patient in (the station, on the day),
-    open the call, open the notes. The pages behind each check access again."""
+def _rows(
+    user: User, consults: list[Consultation], today: date
+) -> list[tuple[Consultation, dict[str, bool]]]:
+    """Each consult with what its row offers, in a fixed number of statements however many
+    rows: the desk actions through their list filter, and whether the user is on the call
+    once per pair of parties (the predicate reads only who the consult is between)."""
+    desk = set(
+        consultations_at_desk_of(user)
+        .filter(pk__in=[c.pk for c in consults])
+        .values_list("pk", flat=True)
+    )
+    joins: dict[tuple[int, int | None], bool] = {}
+    rows = []
+    for consult in consults:
+        parties = (consult.station_id, consult.specialist_id)
+        if parties not in joins:
+            joins[parties] = can_join_consultation(user, consult)
+        rows.append((consult, row_actions(consult, today, joins[parties], consult.pk in desk)))
+    return rows
+
+
+def row_actions(
+    consult: Consultation, today: date, participant: bool, at_desk: bool
+) -> dict[str, bool]:
+    """What an agenda row offers: check the patient in (the station, on the day), open the
+    call, open the notes. The pages behind each check access again."""
     S = Consultation.Status
-    participant = can_join_consultation(user, consult)
     video = consult.mode == Consultation.Mode.VIDEO
     on_the_day = consult.start is not None and timezone.localdate(consult.start) == today
-    check_in = video and on_the_day and consult.status == S.BOOKED and can_check_in(user, consult)
+    check_in = video and on_the_day and consult.status == S.BOOKED and at_desk
     # The specialist may open the room on the day before the patient is checked in.
     early = consult.status == S.BOOKED and not (on_the_day and not check_in)
     return {
@@ -244,67 +248,97 @@ def row_actions(user: User, consult: Consultation, today: date) -> dict[str, boo
 @require_http_methods(["POST"])
 def check_in(request: HttpRequest) -> HttpResponse:
     """The nurse checks the patient in from the agenda, then goes straight into the call."""
-    user = _user(request)
+    user = page_user(request)
     consult = consultation_get_for_user(user, request.POST.get("consultation", ""))
     if not can_check_in(user, consult):
         raise AppError("permission_denied", _("Only the station checks a patient in."), status=403)
-    if consult.status != Consultation.Status.CHECKED_IN:  # a resent form on a weak link
-        try:
-            services.consultation_check_in(consultation=consult, actor=user)
-        except AppError as exc:
-            messages.error(request, str(exc.message))
-            return redirect(_agenda_url(consult.start or timezone.now()))
+
+    def write() -> Any:
+        services.consultation_check_in(consultation=consult, actor=user)
+        return ConsultationSerializer(consultations_visible_to(user).get(pk=consult.pk)).data
+
+    try:
+        form_write(request, f"check_in:{consult.external_id}", write, shows=CONSULTATION)
+    except AppError as exc:
+        messages.error(request, error_text(exc))
+        return redirect(_agenda_url(consult.start or timezone.now()))
     return redirect("frontend:room", id=str(consult.external_id))
 
 
 @login_required
 @require_http_methods(["POST"])
 def request_file(request: HttpRequest) -> HttpResponse:
-    """The station asks a hospital for a specialty instead of picking a slot."""
-    user = _user(request)
-    require_station_staff(user)
-    patient = patient_get_for_user(user, request.POST.get("patient", ""))
-    if patient.station_id not in station_ids_of(user):
-        raise not_found(_("No such patient."))
-    hospital_id = _uuid_or_none(request.POST.get("hospital"))
-    hospitals = Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION)
-    hospital = hospitals.filter(external_id=hospital_id).first() if hospital_id else None
-    specialty = Specialty.objects.filter(code=request.POST.get("specialty", "")).first()
-    reason = request.POST.get("reason", "").strip()
-    if hospital is None or specialty is None or not reason:
-        raise AppError("invalid", _("Choose a hospital and a specialty, and give the reason."))
-    triage.consult_request_file(
-        patient=patient,
-        specialty=specialty,
-        hospital=hospital,
-        reason=reason[:2000],
-        urgency=_choice(request.POST.get("urgency"), Consultation.Urgency),
-        preferred_windows=[],
-        notes=request.POST.get("notes", "")[:4000],
-        actor=user,
-        via=Via.http(request),
-    )
-    messages.success(request, _("Request sent to %(hospital)s.") % {"hospital": hospital.name})
+    """The station asks a hospital for a specialty instead of picking a slot. A refusal
+    shows the booking page again with the form as it was filled in."""
+    user = page_user(request)
+    station = require_station_staff(user)
+    patient = station_patient_get(user, request.POST.get("patient", ""))
+    try:
+        filed = form_write(
+            request, "consult_request_file", lambda: _file(request, user), shows=CONSULT_REQUEST
+        )
+    except AppError as exc:
+        context = _book_context(user, station, patient, request.POST.get("specialty", ""))
+        context.update(
+            request_form=request.POST, request_error=str(exc.message), request_errors=exc.fields
+        )
+        return render(request, "frontend/scheduling/book.html", context, status=exc.status)
+    hospital = filed["consultation"]["hospital"]["name"]
+    messages.success(request, _("Request sent to %(hospital)s.") % {"hospital": hospital})
     return redirect("frontend:agenda")
 
 
-def _uuid_or_none(value: str | None) -> str | None:
-    try:
-        return str(uuid.UUID(str(value)))
-    except ValueError:
-        return None
+def _file(request: HttpRequest, user: User) -> Any:
+    """The request API's write, from the booking page's request form."""
+    data = validated(RequestCreateSerializer, form_fields(request.POST, RequestCreateSerializer))
+    patient = station_patient_get(user, data["patient"])
+    hospital = (
+        Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION)
+        .filter(external_id=data["hospital"])
+        .first()
+    )
+    if hospital is None:
+        raise not_found(_("No such hospital."))
+    specialty = Specialty.objects.filter(code=data["specialty"]).first()
+    if specialty is None:
+        raise AppError(
+            "unknown_specialty",
+            _("No such specialty."),
+            fields={"specialty": [str(_("Unknown specialty."))]},
+        )
+    req = triage.consult_request_file(
+        patient=patient,
+        specialty=specialty,
+        hospital=hospital,
+        reason=data["reason"],
+        urgency=data["urgency"],
+        preferred_windows=[],
+        notes=data.get("notes", ""),
+        actor=user,
+        via=Via.http(request),
+    )
+    return RequestSerializer(req).data
 
 
 @login_required
 @require_http_methods(["POST"])
 def request_answer(request: HttpRequest) -> HttpResponse:
     """The station answers a coordinator's question; the request goes back to the queue."""
-    user = _user(request)
+    user = page_user(request)
     req = triage.request_get_for_user(user, request.POST.get("request", ""))
     if req.consultation.station_id not in station_ids_of(user):
         raise AppError("permission_denied", _("Only the requesting station answers."), status=403)
-    message = request.POST.get("message", "").strip()
-    if message:
-        triage.consult_request_answer(request=req, message=message[:4000], actor=user)
+
+    def write() -> Any:
+        said = validated(MessageSerializer, form_fields(request.POST, MessageSerializer))
+        triage.consult_request_answer(request=req, message=said["message"], actor=user)
+        return RequestSerializer(triage.requests_visible_to(user).get(pk=req.pk)).data
+
+    scope = f"request_answer:{req.consultation.external_id}"
+    try:
+        form_write(request, scope, write, shows=CONSULT_REQUEST)
+    except AppError as exc:
+        messages.error(request, error_text(exc))
+    else:
         messages.success(request, _("Answer sent."))
     return redirect("frontend:agenda")

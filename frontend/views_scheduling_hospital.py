@@ -1,6 +1,6 @@
 """Hospital-side scheduling pages: the availability editor and the coordinators' triage."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -10,32 +10,36 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from clinics.access import hospital_ids_of, parse_uuid
 from clinics.models import Membership, User
 from consults.scheduling import availability, selectors, triage
+from consults.scheduling.api_requests import CONSULT_REQUEST
 from consults.scheduling.models import (
     AvailabilityOverride,
     AvailabilityRule,
     ConsultRequest,
     TimeOff,
 )
+from consults.scheduling.serializers import (
+    AcceptSerializer,
+    MessageSerializer,
+    OverrideSerializer,
+    RequestSerializer,
+    RuleSerializer,
+    ScheduleSerializer,
+    TimeOffSerializer,
+)
 from frontend.fields import require_clock, require_day, require_moment
-from frontend.views_scheduling import nav
+from frontend.pages import error_text, form_fields, form_write, page_user, validated
 from telehealth.errors import AppError, not_found
 
 SUGGESTED_SLOTS = 5
 # Each request shown costs a slot search (a handful of statements): a page of the queue
 # bounds the work, however many requests wait (an administrator's span every hospital).
 REQUESTS_PER_PAGE = 10
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def _specialist_to_edit(request: HttpRequest, user: User) -> User:
@@ -48,54 +52,72 @@ def _specialist_to_edit(request: HttpRequest, user: User) -> User:
     return member.user
 
 
-def _int(value: str | None, default: int) -> int:
-    try:
-        return int(value or default)
-    except ValueError:
-        return default
-
-
 def _apply(action: str, post: QueryDict, specialist: User, actor: User) -> None:
-    minutes = _int(post.get("slot_minutes"), 30)
+    """One availability form, validated by its serializer after the page's own formats
+    (dd/mm/yyyy, 24-hour hh:mm) are read."""
     if action == "settings":
-        cap = post.get("max_per_day", "").strip()
+        given = form_fields(post, ScheduleSerializer)
+        if post.get("max_per_day", "").strip() == "":  # the form's "empty: no limit"
+            given["max_per_day"] = None
         availability.schedule_update(
-            specialist=specialist,
-            actor=actor,
-            time_zone=post.get("time_zone", "Asia/Ho_Chi_Minh").strip(),
-            buffer_minutes=max(0, min(120, _int(post.get("buffer_minutes"), 0))),
-            min_notice_minutes=max(0, _int(post.get("min_notice_minutes"), 120)),
-            horizon_days=max(1, min(365, _int(post.get("horizon_days"), 56))),
-            max_per_day=max(1, _int(cap, 1)) if cap else None,
+            specialist=specialist, actor=actor, **validated(ScheduleSerializer, given)
         )
     elif action == "add_rule":
+        rule = validated(
+            RuleSerializer,
+            form_fields(
+                post,
+                RuleSerializer,
+                start_time=require_clock(post.get("start_time")),
+                end_time=require_clock(post.get("end_time")),
+            ),
+        )
         availability.rule_add(
             specialist=specialist,
-            weekday=_int(post.get("weekday"), -1),
-            start=require_clock(post.get("start_time")),
-            end=require_clock(post.get("end_time")),
-            slot_minutes=minutes,
+            weekday=rule["weekday"],
+            start=rule["start_time"],
+            end=rule["end_time"],
+            slot_minutes=rule.get("slot_minutes", 30),
             actor=actor,
         )
     elif action == "add_override":
         day_off = post.get("day_off") == "1"
+        hours = (
+            {}
+            if day_off
+            else {
+                "start_time": require_clock(post.get("start_time")),
+                "end_time": require_clock(post.get("end_time")),
+            }
+        )
+        override = validated(
+            OverrideSerializer,
+            form_fields(post, OverrideSerializer, date=require_day(post.get("date")), **hours),
+        )
         availability.override_add(
             specialist=specialist,
-            day=require_day(post.get("date")),
-            day_off=day_off,
-            start=None if day_off else require_clock(post.get("start_time")),
-            end=None if day_off else require_clock(post.get("end_time")),
-            slot_minutes=minutes,
+            day=override["date"],
+            day_off=override.get("day_off", False),
+            start=override.get("start_time"),
+            end=override.get("end_time"),
+            slot_minutes=override.get("slot_minutes", 30),
             actor=actor,
         )
     elif action == "add_time_off":
-        start = require_moment(post.get("start_date"), post.get("start_time"))
-        end = require_moment(post.get("end_date"), post.get("end_time"))
+        off = validated(
+            TimeOffSerializer,
+            form_fields(
+                post,
+                TimeOffSerializer,
+                start=require_moment(post.get("start_date"), post.get("start_time")),
+                end=require_moment(post.get("end_date"), post.get("end_time")),
+            ),
+        )
         availability.time_off_add(
             specialist=specialist,
-            start=start,
-            end=end,
-            reason=post.get("reason", "")[:200],
+            start=off["start"],
+            end=off["end"],
+            reason=off.get("reason", ""),
             actor=actor,
         )
     elif action in {"delete_rule", "delete_override", "delete_time_off"}:
@@ -112,13 +134,13 @@ def _apply(action: str, post: QueryDict, specialist: User, actor: User) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def availability_page(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = page_user(request)
     specialist = _specialist_to_edit(request, user)
     if request.method == "POST":
         try:
             _apply(request.POST.get("action", ""), request.POST, specialist, user)
         except AppError as exc:
-            messages.error(request, str(exc.message))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, _("Availability saved."))
         suffix = "" if specialist == user else f"?specialist={specialist.external_id}"
@@ -142,7 +164,6 @@ def availability_page(request: HttpRequest) -> HttpResponse:
             "time_off": TimeOff.objects.filter(specialist=specialist, end__gte=timezone.now()),
             "weekdays": AvailabilityRule.Weekday.choices,
             "colleagues": colleagues,
-            "nav": nav(user),
         },
     )
 
@@ -173,14 +194,14 @@ def triage_page(request: HttpRequest) -> HttpResponse:
     """The open requests the user may triage, with suggested slots. The same rule as the
     API (triage.may_triage, then can_triage per request and its list form): coordinators,
     and administrators, who see everything."""
-    user = _user(request)
+    user = page_user(request)
     if not triage.may_triage(user):
         raise AppError(
             "permission_denied",
             _("Only coordinators and administrators triage requests."),
             status=403,
         )
-    number = max(1, _int(request.GET.get("page"), 1))
+    number = _page_number(request.GET.get("page"))
     if request.method == "POST":
         _triage_action(request, user)
         back = reverse("frontend:triage")  # to the page the form was on
@@ -191,16 +212,13 @@ def triage_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "frontend/scheduling/triage.html",
-        {"items": items, "page": page, "nav": nav(user)},
+        {"items": items, "page": page},
     )
 
 
-def _slot_moment(raw: str | None) -> datetime:
-    """A suggested slot's hidden ISO 8601 field, with its offset."""
-    parsed = parse_datetime(raw or "")
-    if parsed is None or timezone.is_naive(parsed):
-        raise AppError("invalid", _("This slot link is not valid. Search again."))
-    return parsed
+def _page_number(raw: str | None) -> int:
+    """The page of the queue a link or a form names; Paginator.get_page settles the rest."""
+    return int(raw) if raw and raw.isdigit() and int(raw) > 0 else 1
 
 
 def _triage_action(request: HttpRequest, user: User) -> None:
@@ -210,27 +228,41 @@ def _triage_action(request: HttpRequest, user: User) -> None:
         raise AppError(
             "permission_denied", _("Only the hospital's coordinators triage."), status=403
         )
-    action = post.get("action")
+    action = post.get("action", "")
+    done = {
+        "accept": _("Booked."),
+        "ask_info": _("Question sent to the station."),
+        "decline": _("Request declined."),
+    }
+    if action not in done:
+        raise AppError("invalid", _("Unknown action."))
+
+    def write() -> Any:
+        _triage_write(action, post, req, user)
+        return RequestSerializer(triage.requests_visible_to(user).get(pk=req.pk)).data
+
+    scope = f"request_{action}:{req.consultation.external_id}"
     try:
-        if action == "accept":
-            member = selectors.specialist_by_public_id(parse_uuid(post.get("specialist")))
-            if member is None:
-                raise not_found(_("No such specialist at this hospital."))
-            start, end = _slot_moment(post.get("start")), _slot_moment(post.get("end"))
-            triage.consult_request_accept(
-                request=req, specialist=member.user, start=start, end=end, actor=user
-            )
-            messages.success(request, _("Booked."))
-        elif action == "ask_info":
-            triage.consult_request_ask_info(
-                request=req, message=post.get("message", ""), actor=user
-            )
-            messages.success(request, _("Question sent to the station."))
-        elif action == "decline":
-            reason = post.get("message", "").strip()
-            if not reason:
-                raise AppError("invalid", _("Give the reason for declining."))
-            triage.consult_request_decline(request=req, reason=reason, actor=user)
-            messages.success(request, _("Request declined."))
+        form_write(request, scope, write, shows=CONSULT_REQUEST)
     except AppError as exc:
-        messages.error(request, str(exc.message))
+        messages.error(request, error_text(exc))
+    else:
+        messages.success(request, done[action])
+
+
+def _triage_write(action: str, post: QueryDict, req: ConsultRequest, user: User) -> None:
+    """The request API's accept / ask-info / decline, from the triage page's forms."""
+    if action == "accept":
+        slot = validated(AcceptSerializer, form_fields(post, AcceptSerializer))
+        member = selectors.specialist_by_public_id(slot["specialist"])
+        if member is None:
+            raise not_found(_("No such specialist at this hospital."))
+        triage.consult_request_accept(
+            request=req, specialist=member.user, start=slot["start"], end=slot["end"], actor=user
+        )
+        return
+    message = validated(MessageSerializer, form_fields(post, MessageSerializer))["message"]
+    if action == "ask_info":
+        triage.consult_request_ask_info(request=req, message=message, actor=user)
+    else:
+        triage.consult_request_decline(request=req, reason=message, actor=user)

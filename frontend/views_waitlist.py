@@ -19,12 +19,8 @@ from clinics.models import User
 from consults.access import can_check_in, consultation_get_for_user
 from consults.scheduling.models import WaitlistEntry
 from consults.scheduling.waitlist import waitlist_offers_for, waitlist_take
+from frontend.pages import page_user
 from telehealth.errors import AppError, not_found
-
-
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
 
 
 def waitlist_context(request: HttpRequest, user: User) -> dict[str, Any]:
@@ -41,7 +37,7 @@ def waitlist_context(request: HttpRequest, user: User) -> dict[str, Any]:
 def waitlist_take_page(request: HttpRequest) -> HttpResponse:
     """Move a consult to the earlier slot on offer: the same rule (can_check_in) and the
     same service as the API's take."""
-    user = _user(request)
+    user = page_user(request)
     consult = consultation_get_for_user(user, request.POST.get("consultation", ""))
     if not can_check_in(user, consult):
         raise AppError("permission_denied", _("Only the station can use the waitlist."), status=403)

@@ -11,6 +11,7 @@ from consults.scheduling.models import (
     AvailabilityOverride,
     AvailabilityRule,
     ConsultRequest,
+    SpecialistSchedule,
     TimeOff,
     WaitlistEntry,
 )
@@ -104,6 +105,25 @@ class CancelSerializer(StrictSerializer):
 class NoShowSerializer(StrictSerializer):
     party = serializers.ChoiceField(choices=Consultation.Party.choices)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    """A specialist's booking policy, within the bounds slot search is built for."""
+
+    buffer_minutes = serializers.IntegerField(min_value=0, max_value=120)
+    min_notice_minutes = serializers.IntegerField(min_value=0)
+    horizon_days = serializers.IntegerField(min_value=1, max_value=365)
+    max_per_day = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+
+    class Meta:
+        model = SpecialistSchedule
+        fields = [
+            "time_zone",
+            "buffer_minutes",
+            "min_notice_minutes",
+            "horizon_days",
+            "max_per_day",
+        ]
 
 
 class RuleSerializer(serializers.ModelSerializer):

@@ -10,7 +10,9 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
+from rest_framework.serializers import Serializer
 
 from clinics.models import Facility, Membership, User
 from consults.models import Consultation
@@ -21,6 +23,7 @@ from consults.scheduling.models import (
     SpecialistSchedule,
     TimeOff,
 )
+from consults.scheduling.serializers import BookingSerializer, RequestCreateSerializer
 from consults.scheduling.triage import (
     can_triage,
     consult_request_ask_info,
@@ -41,6 +44,23 @@ def logged_in(user: User, language: str = "vi") -> Client:
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = language  # as the language switch does
     client.force_login(user)
     return client
+
+
+def form_key(page: str) -> str:
+    """The hidden Idempotency-Key a form was rendered with (the first on the page)."""
+    match = re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', page)
+    assert match, "the form carries no idempotency key"
+    return match.group(1)
+
+
+def serializer_message(
+    serializer: type[Serializer], data: dict[str, str], field: str, language: str
+) -> str:
+    """What the API's serializer says of this field of `data`, in `language`."""
+    with translation.override(language):
+        body = serializer(data=data)
+        assert not body.is_valid()
+        return str(body.errors[field][0])
 
 
 def confirm_url(cast: Cast, day: date, hour: int = 9) -> str:
@@ -80,19 +100,59 @@ def test_confirming_books_and_lands_on_the_agenda(
     cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:
     client = logged_in(cast.nurse)
-    assert client.get(confirm_url(cast, day)).status_code == 200
+    page = client.get(confirm_url(cast, day))
+    assert page.status_code == 200
     form = confirm_form(
         cast, day, 9, specialty="cardiology", reason="Đau ngực", urgency="routine", mode="video"
     )
-    response = client.post("/book/confirm/", form)
-    assert response.status_code == 302
+    form["idempotency_key"] = form_key(page.content.decode())
+    response = client.post("/book/confirm/", form, follow=True)
     assert Consultation.objects.filter(status="booked", start=at(day, 9)).count() == 1
-    again = client.post("/book/confirm/", form)  # the form resent over a weak link
-    assert again.status_code == 302
-    assert Consultation.objects.count() == 1
-    agenda = client.get(response["Location"]).content.decode()
+    agenda = response.content.decode()
     assert "Nông Thị Hoa" in agenda
     assert "09:00" in agenda
+    again = client.post("/book/confirm/", form, follow=True)  # resent over a weak link
+    assert Consultation.objects.count() == 1
+    assert again.redirect_chain == response.redirect_chain
+    said = [str(m) for m in again.context["messages"]]
+    assert said == [str(m) for m in response.context["messages"]]
+    assert said[0].startswith(f"Đã đặt lịch: {day:%d/%m/%Y} 09:00")
+
+
+def test_a_form_rendered_again_is_a_new_request(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    """Two renderings of the confirm page carry two keys: the second booking of the same
+    slot is refused as the API refuses it, not taken for a resend."""
+    client = logged_in(cast.nurse)
+    first, second = (form_key(client.get(confirm_url(cast, day)).content.decode()) for _ in "ab")
+    assert first != second
+    form = confirm_form(cast, day, 9, specialty="cardiology")
+    assert client.post("/book/confirm/", form | {"idempotency_key": first}).status_code == 302
+    refused = client.post("/book/confirm/", form | {"idempotency_key": second})
+    assert refused.status_code == 409
+    assert Consultation.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("urgency", "whenever"), ("mode", "telepathy"), ("reason", "x" * 2001)],
+)
+def test_confirming_refuses_what_the_api_refuses_with_its_message(
+    cast: Cast, hours: SpecialistSchedule, day: date, field: str, value: str
+) -> None:
+    """No quiet default (routine, video) and no quiet cut: the page shows the booking
+    serializer's own Vietnamese message, keeps what was typed, and books nothing."""
+    form = confirm_form(cast, day, 9, specialty="cardiology", reason="Đau ngực") | {field: value}
+    response = logged_in(cast.nurse).post("/book/confirm/", form)
+    assert response.status_code == 400
+    expected = serializer_message(BookingSerializer, form, field, "vi")
+    assert expected != serializer_message(BookingSerializer, form, field, "en")  # Vietnamese
+    page = response.content.decode()
+    assert escape(expected) in page
+    assert not Consultation.objects.exists()
+    if field == "reason":
+        assert value in page
 
 
 def test_confirming_a_taken_slot_shows_the_reason(
@@ -423,7 +483,8 @@ def test_a_resent_check_in_form_goes_to_the_call_without_a_second_transition(
     cast: Cast, today_consult: Consultation
 ) -> None:
     client = logged_in(cast.nurse)
-    form = {"consultation": str(today_consult.external_id)}
+    key = form_key(agenda_row(client, today_consult))
+    form = {"consultation": str(today_consult.external_id), "idempotency_key": key}
     client.post("/agenda/check-in/", form)
     again = client.post("/agenda/check-in/", form)
     assert again["Location"] == f"/room/{today_consult.external_id}/"
@@ -513,29 +574,56 @@ def test_the_station_files_a_request_from_the_page(cast: Cast) -> None:
 
 
 @pytest.mark.parametrize(
-    "changes",
+    ("changes", "status", "said"),
     [
-        {"reason": "  "},
-        {"specialty": "no-such-specialty"},
-        {"hospital": "not-a-uuid"},
-        {"hospital": "00000000-0000-0000-0000-000000000000"},
+        ({"reason": "  "}, 400, "reason"),
+        ({"urgency": "soon"}, 400, "urgency"),
+        ({"notes": "x" * 4001}, 400, "notes"),
+        ({"hospital": "not-a-uuid"}, 400, "hospital"),
+        ({"specialty": "no-such-specialty"}, 400, "Chuyên khoa không hợp lệ."),
+        ({"hospital": "00000000-0000-0000-0000-000000000000"}, 404, "Không tìm thấy bệnh viện."),
     ],
 )
-def test_a_request_without_hospital_specialty_or_reason_is_refused(
-    cast: Cast, changes: dict[str, str]
+def test_a_request_the_api_would_refuse_is_refused_on_the_page_with_its_message(
+    cast: Cast, changes: dict[str, str], status: int, said: str
 ) -> None:
+    """The request serializer's message for a field (or the API's own), in Vietnamese, on
+    the booking page with the form as it was filled in; nothing filed."""
     factories.make_specialty("cardiology")
-    response = logged_in(cast.nurse, "en").post("/requests/file/", request_form(cast, **changes))
-    assert response.status_code == 400
-    assert "Choose a hospital and a specialty, and give the reason." in response.content.decode()
+    form = request_form(cast, **changes)
+    response = logged_in(cast.nurse).post("/requests/file/", form)
+    assert response.status_code == status
+    if said in form:  # a field: its serializer message, translated
+        field, said = said, serializer_message(RequestCreateSerializer, form, said, "vi")
+        assert said != serializer_message(RequestCreateSerializer, form, field, "en")
+    page = response.content.decode()
+    assert escape(said) in page.split('id="request-error"', 1)[1]
+    assert f">{escape(form['notes'])}</textarea>" in page  # what the nurse typed is kept
     assert not ConsultRequest.objects.exists()
 
 
 def test_a_station_cannot_be_the_hospital_of_a_request(cast: Cast) -> None:
     factories.make_specialty("cardiology")
     form = request_form(cast, hospital=str(cast.station2.external_id))
-    assert logged_in(cast.nurse).post("/requests/file/", form).status_code == 400
+    assert logged_in(cast.nurse).post("/requests/file/", form).status_code == 404
     assert not ConsultRequest.objects.exists()
+
+
+def test_a_resent_request_form_files_one_request(cast: Cast) -> None:
+    factories.make_specialty("cardiology")
+    client = logged_in(cast.nurse)
+    page = client.get(
+        "/book/", {"patient": str(cast.patient.external_id), "specialty": "cardiology"}
+    )
+    form = request_form(
+        cast, idempotency_key=form_key(page.content.decode().split('id="file-request"')[1])
+    )
+    first = client.post("/requests/file/", form, follow=True)
+    again = client.post("/requests/file/", form, follow=True)
+    assert ConsultRequest.objects.count() == 1
+    assert [str(m) for m in again.context["messages"]] == [
+        str(m) for m in first.context["messages"]
+    ]
 
 
 def test_only_the_patients_station_files_a_request(cast: Cast) -> None:

@@ -1,12 +1,12 @@
 // The consult notes page: live sections over the consult socket, edits kept on this
 // device until the server acknowledges them, conflict merge, history, attachments, chat.
+import { ReconnectingSocket, backoff } from "../socket.js";
+
 const boot = JSON.parse(document.getElementById("notes-boot").textContent);
 const T = boot.strings;
 const api = `/api/v1/consultations/${boot.consultation}/notes/`;
 const pendingKey = `notes-pending:${boot.consultation}:${boot.me.id}`;
 const sections = {}; // key → {revision, content, updated_by, updated_at} as the server has it
-let socket = null;
-let backoff = 500;
 let signed = boot.state.signed;
 const icd = document.querySelector("#section-assessment");
 
@@ -109,9 +109,28 @@ function applyServer(payload) {
 }
 
 // --- sending -------------------------------------------------------------------------
-function send(frame) {
-  if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(frame)); return true; }
-  return false;
+const send = (frame) => socket.send(frame);
+
+// A write a weak link may lose keeps its Idempotency-Key until the server answers it: the
+// same action retried (here after a lost answer, or by the user's second click) never
+// writes twice (docs/architecture.md "Idempotency").
+const writeKeys = new Map(); // action → key
+const RETRIES = 3;
+async function write(action, url, init) {
+  if (!writeKeys.has(action)) writeKeys.set(action, crypto.randomUUID ? crypto.randomUUID() : newId());
+  const headers = { ...init.headers, "X-CSRFToken": csrf(), "Idempotency-Key": writeKeys.get(action) };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const r = await fetch(url, { ...init, method: "POST", headers });
+      if (r.status !== 503 || attempt === RETRIES) {
+        if (r.status < 500) writeKeys.delete(action); // answered: the next one is a new action
+        return r;
+      }
+    } catch (err) {
+      if (attempt === RETRIES) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));
+  }
 }
 
 function saveSection(key, base) {
@@ -201,18 +220,15 @@ function linkState(online) {
   b.className = `badge ${online ? "ok" : "warn"}`;
 }
 
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws/consultations/${boot.consultation}/notes/`);
-  socket.onopen = () => { backoff = 500; linkState(true); send({ type: "chat.sync" }); };
-  socket.onmessage = (e) => { const m = JSON.parse(e.data); (handlers[m.type] || (() => {}))(m); };
-  socket.onclose = (e) => {
-    linkState(false);
-    if ([4401, 4403, 4404].includes(e.code)) return;
-    setTimeout(connect, backoff * (0.5 + Math.random()));
-    backoff = Math.min(backoff * 2, 15000);
-  };
-}
+const socket = new ReconnectingSocket(`/ws/consultations/${boot.consultation}/notes/`, {
+  open: () => { linkState(true); send({ type: "chat.sync" }); },
+  frame: (m) => {
+    if (m.type === "notes.state") socket.settled();
+    (handlers[m.type] || (() => {}))(m);
+  },
+  reconnecting: () => linkState(false),
+  closed: () => linkState(false),
+});
 
 // --- wiring --------------------------------------------------------------------------
 for (const s of boot.state.sections) { sections[s.section] = s; fillForm(s.section, s.content); showRevision(s.section); }
@@ -324,20 +340,30 @@ async function loadAttachments() {
 }
 document.querySelectorAll(".upload").forEach((input) => input.addEventListener("change", async () => {
   const out = document.querySelector(".upload-status");
+  const file = input.files[0];
   const body = new FormData();
-  body.append("file", input.files[0]);
-  const r = await fetch(`${api}attachments/`, { method: "POST", body, headers: { "X-CSRFToken": csrf() } });
-  const data = await r.json();
-  out.textContent = r.ok ? "" : `${T.upload_failed}: ${data.message}`;
-  if (r.ok) addAttachment(data);
+  body.append("file", file);
+  try {
+    const r = await write(`upload:${file.name}:${file.size}:${file.lastModified}`, `${api}attachments/`, { body });
+    const data = await r.json();
+    out.textContent = r.ok ? "" : `${T.upload_failed}: ${data.message}`;
+    if (r.ok) addAttachment(data);
+  } catch {
+    out.textContent = `${T.upload_failed}: ${T.offline}`; // choosing the same file again retries it, same key
+  }
   input.value = "";
 }));
 
 // report
 async function post(path, body) {
-  const r = await fetch(`${api}${path}`, {
-    method: "POST", headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() }, body: JSON.stringify(body || {}),
-  });
+  const json = JSON.stringify(body || {});
+  let r;
+  try {
+    r = await write(`${path} ${json}`, `${api}${path}`, { headers: { "Content-Type": "application/json" }, body: json });
+  } catch {
+    document.querySelector(".report-status").textContent = T.offline;
+    return;
+  }
   if (r.ok) return location.reload();
   document.querySelector(".report-status").textContent = (await r.json()).message;
 }
@@ -347,4 +373,4 @@ document.getElementById("addendum-form")?.addEventListener("submit", (e) => { e.
 
 if (signed) lockAll();
 loadAttachments();
-connect();
+socket.open();

@@ -1,4 +1,6 @@
 // Pre-call test: camera, microphone, then a call to the server's aiortc echo peer (≤ 30 s).
+import { socketUrl } from "../socket.js";
+
 const cfg = JSON.parse(document.getElementById("precall-config").textContent);
 const $ = (id) => document.getElementById(id);
 const TEST_MS = 8000;
@@ -49,8 +51,7 @@ async function run() {
   row("microphone", result.microphone ? cfg.strings.ok : cfg.strings.missing, result.microphone);
   if (stream) $("preview").srcObject = stream;
 
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/precall/`);
+  const ws = new WebSocket(socketUrl("/ws/precall/")); // one timed attempt: never reconnected
   const rtts = [];
   let pc;
   const done = new Promise((resolve) => {

@@ -1,29 +1,27 @@
-// The room socket (docs/signaling.md): hello/welcome, heartbeat, reconnect with jittered backoff.
-const FINAL = new Set([1000, 1009, 4401, 4403, 4404, 4409]);
+// The room socket (docs/signaling.md): hello/welcome, heartbeat, resync; the reconnect is
+// socket.js's.
+import { ReconnectingSocket } from "../socket.js";
 
 export class Signaling extends EventTarget {
   constructor(path, getTicket) {
     super();
-    this.path = path;
-    this.getTicket = getTicket; // async () => ticket or null (session cookie)
-    this.attempt = 0;
-    this.stopped = false;
     this.lastRev = 0;
+    this.socket = new ReconnectingSocket(path, {
+      beforeOpen: getTicket ?? undefined, // async () => ticket (a guest); none with a session
+      open: (ticket) => this.send(ticket ? { type: "hello", ticket } : { type: "hello" }),
+      frame: (frame) => this.onFrame(frame),
+      reconnecting: (detail) => this.stopBeat("reconnecting", detail),
+      closed: (detail) => this.stopBeat("closed", detail),
+    });
   }
 
-  async open() {
-    const ticket = this.getTicket ? await this.getTicket() : null;
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${scheme}://${location.host}${this.path}`);
-    this.ws = ws;
-    ws.onopen = () => ws.send(JSON.stringify(ticket ? { type: "hello", ticket } : { type: "hello" }));
-    ws.onmessage = (e) => this.onFrame(JSON.parse(e.data));
-    ws.onclose = (e) => this.onClose(e.code);
+  open() {
+    return this.socket.open();
   }
 
   onFrame(frame) {
     if (frame.type === "welcome") {
-      this.attempt = 0;
+      this.socket.settled();
       this.lastRev = frame.rev;
       clearInterval(this.beat);
       this.beat = setInterval(() => this.send({ type: "ping", t: Date.now() }), frame.heartbeat_s * 1000);
@@ -34,29 +32,17 @@ export class Signaling extends EventTarget {
     this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
   }
 
-  onClose(code) {
+  stopBeat(type, detail) {
     clearInterval(this.beat);
-    if (this.stopped || FINAL.has(code)) {
-      this.dispatchEvent(new CustomEvent("closed", { detail: { code } }));
-      return;
-    }
-    // Jittered exponential backoff: 0.5 s, 1 s, 2 s … capped at 15 s, ×(0.5–1.5).
-    const delay = Math.min(15000, 500 * 2 ** this.attempt++) * (0.5 + Math.random());
-    this.dispatchEvent(new CustomEvent("reconnecting", { detail: { code, delay } }));
-    setTimeout(() => this.open(), delay);
+    this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
   send(frame) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      this.ws.send(JSON.stringify(frame));
-      return true;
-    }
-    return false;
+    return this.socket.send(frame);
   }
 
   close() {
-    this.stopped = true;
     this.send({ type: "bye" });
-    this.ws?.close(1000);
+    this.socket.close();
   }
 }

@@ -1,10 +1,11 @@
 // The specialist's live waiting list, fed by /ws/notifications/ (docs/signaling.md).
+import { ReconnectingSocket } from "../socket.js";
+
 const cfg = JSON.parse(document.getElementById("waiting-config").textContent);
 const list = document.getElementById("waiting-list");
 const empty = document.getElementById("waiting-empty");
 const waiting = new Map();
 const WAITING = new Set(["checked_in", "interrupted"]);
-let attempt = 0;
 
 function time(iso) {
   if (!iso) return "";
@@ -36,24 +37,16 @@ function apply(c) {
   else waiting.delete(c.id);
 }
 
-function open() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/notifications/`);
-  ws.onmessage = (e) => {
-    const frame = JSON.parse(e.data);
+const socket = new ReconnectingSocket("/ws/notifications/", {
+  frame(frame) {
     if (frame.type === "snapshot") {
-      attempt = 0;
+      socket.settled();
       waiting.clear();
       frame.waiting.forEach(apply);
     } else if (frame.consultation) {
       apply(frame.consultation);
     }
     render();
-  };
-  ws.onclose = (e) => {
-    if (e.code === 4401) return;
-    setTimeout(open, Math.min(15000, 500 * 2 ** attempt++) * (0.5 + Math.random()));
-  };
-}
-
-open();
+  },
+});
+socket.open();
