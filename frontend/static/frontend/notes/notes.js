@@ -166,6 +166,9 @@ const handlers = {
     forget(m.section, m.client_edit_id);
     form(m.section).dataset.dirty = "";
     delete form(m.section).dataset.base;
+    // A resent edit is acked with its own revision; if someone saved after it, show theirs
+    // and base the next edit on it, never on this edit's older revision.
+    if (m.current && m.current_revision > m.revision) { applyServer(m.current); return; }
     if ((sections[m.section]?.revision || 0) <= m.revision) sections[m.section].revision = m.revision;
     status(m.section, T.saved);
   },
