@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from consults.lifecycle import can_transition
-from consults.models import CallQualityReport, Consultation, ConsultationEvent
+from consults.models import Consultation, ConsultationEvent
 from consults.notes.models import NoteRevision, Report
+from consults.room.models import CallQualityReport
 from consults.scheduling.demo_history import workday_before
 from consults.scheduling.demo_stories import BOOKINGS, REQUESTS
 from consults.scheduling.models import AvailabilityRule, ConsultRequest
