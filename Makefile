@@ -27,6 +27,8 @@ demo: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	# The layer rules (pyproject.toml [tool.importlinter]); --no-cache writes nothing.
+	$(BIN)/lint-imports --no-cache --no-logo
 
 typecheck: venv
 	$(TEST_ENV) $(BIN)/mypy

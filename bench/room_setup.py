@@ -29,7 +29,7 @@ def loopback_only() -> None:
 
 
 async def app_setup(server: Server, consult: str, cookies: dict[str, str]) -> float:
-    from consults.room.rtc_client import RoomClient
+    from tests.support.rtc_client import RoomClient
 
     station = RoomClient(server.url, consult, username="", password="", luminance=200)
     specialist = RoomClient(server.url, consult, username="", password="", luminance=60)
@@ -78,7 +78,7 @@ async def floor_setup(server: Server) -> float:
     from aiortc.mediastreams import AudioStreamTrack
     from websockets.asyncio.client import connect
 
-    from consults.room.rtc_client import FlatVideoTrack
+    from tests.support.rtc_media import FlatVideoTrack
 
     first: dict[str, float] = {}
     both = asyncio.Event()

@@ -74,9 +74,6 @@ class Specialty(TimestampedModel):
     def __str__(self) -> str:
         return self.name_vi
 
-    def name_for(self, language: str | None) -> str:
-        return self.name_en if (language or "").startswith("en") else self.name_vi
-
 
 class Department(TimestampedModel):
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="departments")

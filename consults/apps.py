@@ -1,6 +1,11 @@
+from importlib import import_module
 from typing import Any
 
 from django.apps import AppConfig
+
+# Each capability keeps its models in `consults.<capability>.models`, which imports
+# consults.models; consults.models importing them back would be a cycle.
+CAPABILITIES_WITH_MODELS = ("scheduling", "room", "notes")
 
 
 def _close_session_sockets(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
@@ -17,6 +22,11 @@ class ConsultsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_out
+
+        # Django's models phase imports consults.models only; the capabilities' models are
+        # registered here, before any check, command or request reads the registry.
+        for capability in CAPABILITIES_WITH_MODELS:
+            import_module(f"consults.{capability}.models")
 
         # Logout (the page, the idle timeout, the admin) flushes the session; the live
         # sockets opened with it must end too, or a shared station PC stays in the call.

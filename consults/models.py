@@ -1,7 +1,7 @@
 """What happens: consultations and their lifecycle events.
 
-Capabilities (scheduling, room, notes) add their own models in their own modules and
-are imported at the bottom of this file so Django registers them.
+Capabilities (scheduling, room, notes) keep their models in their own modules, which import
+this one; ConsultsConfig.ready registers them (consults/apps.py).
 """
 
 from django.conf import settings
@@ -108,8 +108,3 @@ class ConsultationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
-
-
-from consults.notes.models import *  # noqa: E402, F403
-from consults.room.models import *  # noqa: E402, F403
-from consults.scheduling.models import *  # noqa: E402, F403

@@ -18,7 +18,8 @@ from clinics.audit import Via, audit_patients_read
 from clinics.models import User
 from consults.access import can_check_in, consultation_get_for_user
 from consults.scheduling.models import WaitlistEntry
-from consults.scheduling.waitlist import waitlist_offers_for, waitlist_take
+from consults.scheduling.services import waitlist_take
+from consults.scheduling.waitlist import waitlist_offers_for
 from frontend.pages import page_user
 from telehealth.errors import AppError, not_found
 

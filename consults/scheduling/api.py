@@ -45,7 +45,7 @@ from consults.scheduling.serializers import (
     WaitlistSerializer,
     query_params,
 )
-from consults.scheduling.waitlist import waitlist_join, waitlist_take
+from consults.scheduling.waitlist import waitlist_join
 from telehealth.auth import request_user
 from telehealth.errors import AppError, invalid, not_found
 
@@ -344,7 +344,7 @@ class Waitlist(APIView):
             entry = getattr(consult, "waitlist", None)
             if entry is None:
                 raise not_found()
-            waitlist_take(entry=entry, actor=user)
+            services.waitlist_take(entry=entry, actor=user)
             entry.refresh_from_db()
             return Response(WaitlistSerializer(entry).data)
         return Response(WaitlistSerializer(waitlist_join(consultation=consult, actor=user)).data)

@@ -459,7 +459,3 @@ def specialty_of(member: Membership, code: str | None) -> Specialty:
             fields={"specialty": [str(_("Not a specialty of this specialist."))]},
         )
     return found
-
-
-def users_by_id(ids: Iterable[int]) -> dict[int, User]:
-    return {u.pk: u for u in User.objects.filter(pk__in=list(ids))}

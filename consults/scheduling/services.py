@@ -18,7 +18,10 @@ from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Facility, Patient, Specialty, StationRoom, User
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation, ConsultationEvent
+from consults.room.events import room_status_changed
 from consults.scheduling import engine, reminders, selectors
+from consults.scheduling.models import WaitlistEntry
+from consults.scheduling.waitlist import waitlist_offer_freed_slot
 from telehealth.errors import AppError, conflict, not_found
 
 S = Consultation.Status
@@ -301,8 +304,6 @@ def consultation_cancel(*, consultation: Consultation, actor: User, reason: str)
 def consultation_check_in(*, consultation: Consultation, actor: User) -> Consultation:
     """The patient is at the station: the consult is "waiting"; the specialist's live feed
     and anyone already in the room are told on commit."""
-    from consults.room.events import room_status_changed
-
     with transaction.atomic():
         consultation_transition(consultation=consultation, to=S.CHECKED_IN, actor=actor)
         transaction.on_commit(lambda: room_status_changed(consultation), robust=True)
@@ -328,8 +329,6 @@ def consultation_mark_no_show(
 
 
 def _after_slot_freed(consultation: Consultation, freed_start: datetime | None) -> None:
-    from consults.scheduling.waitlist import waitlist_offer_freed_slot
-
     if freed_start is None or consultation.specialist_id is None:
         return
     length = (
@@ -343,3 +342,23 @@ def _after_slot_freed(consultation: Consultation, freed_start: datetime | None) 
         ),
         robust=True,
     )
+
+
+def waitlist_take(*, entry: WaitlistEntry, actor: User) -> Consultation:
+    """Move the consult to the offered slot in one action (it may have been taken since)."""
+    if entry.state != WaitlistEntry.State.OFFERED or entry.offered_start is None:
+        raise AppError(
+            "no_offer", _("There is no earlier slot on offer for this consult."), status=409
+        )
+    assert entry.offered_end is not None
+    with transaction.atomic():
+        consult = consultation_reschedule(
+            consultation=entry.consultation,
+            start=entry.offered_start,
+            end=entry.offered_end,
+            actor=actor,
+            reason="earlier slot from the waitlist",
+        )
+        entry.state = WaitlistEntry.State.TAKEN
+        entry.save(update_fields=["state", "updated_at"])
+    return consult

@@ -1,4 +1,7 @@
-"""Waitlist: a booked consult asks for an earlier slot; a cancellation offers it one."""
+"""Waitlist: a booked consult asks for an earlier slot; a cancellation offers it one.
+
+Taking an offer moves a booking, so it is a booking action (services.waitlist_take).
+"""
 
 from datetime import datetime, timedelta
 
@@ -80,25 +83,3 @@ def waitlist_offers_for(user: User) -> QuerySet[WaitlistEntry]:
         )
         .order_by("offered_start", "id")
     )
-
-
-def waitlist_take(*, entry: WaitlistEntry, actor: User) -> Consultation:
-    """Move the consult to the offered slot in one action (it may have been taken since)."""
-    from consults.scheduling.services import consultation_reschedule
-
-    if entry.state != WaitlistEntry.State.OFFERED or entry.offered_start is None:
-        raise AppError(
-            "no_offer", _("There is no earlier slot on offer for this consult."), status=409
-        )
-    assert entry.offered_end is not None
-    with transaction.atomic():
-        consult = consultation_reschedule(
-            consultation=entry.consultation,
-            start=entry.offered_start,
-            end=entry.offered_end,
-            actor=actor,
-            reason="earlier slot from the waitlist",
-        )
-        entry.state = WaitlistEntry.State.TAKEN
-        entry.save(update_fields=["state", "updated_at"])
-    return consult

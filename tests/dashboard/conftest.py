@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from clinics.models import Facility, Membership
-from consults.models import CallQualityReport, Consultation, ConsultationEvent
+from consults.models import Consultation, ConsultationEvent
+from consults.room.models import CallQualityReport
 from consults.scheduling.models import ConsultRequest
 from tests import factories
 from tests.conftest import Cast

@@ -1,6 +1,6 @@
 """The dashboard's figures for the seeded demo data, worked out again from the rows.
 
-seed_demo writes two months of history (consults/scheduling/demo_history.py). Here every
+seed_demo writes two months of history (consults/demo/history.py). Here every
 figure of docs/dashboard.md is computed in plain Python from the rows themselves (consults,
 their lifecycle events, requests, call-quality reports) and compared with what the API and
 the CSV return, per station and per hospital. Every figure must be non-trivial in some row,

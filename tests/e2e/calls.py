@@ -1,4 +1,4 @@
-"""Helpers for end-to-end calls between Python WebRTC clients (consults.room.rtc_client)."""
+"""Helpers for end-to-end calls between Python WebRTC clients (tests/support/rtc_client.py)."""
 
 import asyncio
 import time
@@ -7,8 +7,8 @@ from channels.db import database_sync_to_async
 
 from consults.models import Consultation
 from consults.room.models import RoomPeer
-from consults.room.rtc_client import RoomClient
 from tests.e2e.conftest import PASSWORD
+from tests.support.rtc_client import RoomClient
 
 STATION_LUMA, SPECIALIST_LUMA = 200, 60
 

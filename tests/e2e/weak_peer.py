@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from consults.room.rtc_client import RoomClient
+from tests.support.rtc_client import RoomClient
 
 ROOT = Path(__file__).resolve().parents[2]
 QUALITY_JS = ROOT / "frontend/static/frontend/room/quality.js"

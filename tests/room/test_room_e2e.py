@@ -7,8 +7,8 @@ from typing import Any
 import aioice.ice
 import pytest
 
-from consults.room.rtc_client import RoomClient
 from tests.e2e.conftest import PASSWORD
+from tests.support.rtc_client import RoomClient
 
 pytestmark = [
     pytest.mark.postgres,

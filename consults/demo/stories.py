@@ -1,4 +1,4 @@
-"""The demo's past two months, as stories (data only; written by demo_history.py).
+"""The demo's past two months, as stories (data only; written by history.py).
 
 Days are counted in workdays (Monday–Saturday, the specialists' demo hours) before the
 day seed_demo runs, times are local (Asia/Ho_Chi_Minh). No two stories share a station

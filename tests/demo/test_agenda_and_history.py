@@ -10,11 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from consults.demo.history import workday_before
+from consults.demo.stories import BOOKINGS, REQUESTS
 from consults.lifecycle import can_transition
-from consults.models import CallQualityReport, Consultation, ConsultationEvent
+from consults.models import Consultation, ConsultationEvent
 from consults.notes.models import NoteRevision, Report
-from consults.scheduling.demo_history import workday_before
-from consults.scheduling.demo_stories import BOOKINGS, REQUESTS
+from consults.room.models import CallQualityReport
 from consults.scheduling.models import AvailabilityRule, ConsultRequest
 
 pytestmark = pytest.mark.django_db

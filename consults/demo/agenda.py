@@ -1,9 +1,9 @@
-"""Demo data for scheduling: weekly hours for every demo specialist and a few consults
-(some today), so `make demo` shows a living agenda. Idempotent, like seed_demo."""
+"""The demo's agenda: weekly hours for every demo specialist and a few consults (some
+today), so `make demo` shows a living agenda. Idempotent, like seed_demo."""
 
 from datetime import datetime, time, timedelta
-from typing import Protocol
 
+from django.core.management.base import OutputWrapper
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -88,11 +88,7 @@ def _consult(username: str, patient_name: str, start: datetime, reason: str) -> 
     return True
 
 
-class Writer(Protocol):
-    def write(self, msg: str) -> object: ...
-
-
-def seed_scheduling(stdout: Writer) -> None:
+def seed_agenda(out: OutputWrapper) -> None:
     specialists = User.objects.filter(
         memberships__role=Membership.Role.SPECIALIST, memberships__is_active=True
     ).distinct()
@@ -101,6 +97,4 @@ def seed_scheduling(stdout: Writer) -> None:
         _consult(username, patient, _start(days, when), reason)
         for username, patient, days, when, reason in CONSULTS
     )
-    stdout.write(
-        f"Scheduling: weekly hours for {with_hours} specialists, {made} demo consults booked"
-    )
+    out.write(f"Scheduling: weekly hours for {with_hours} specialists, {made} demo consults booked")

@@ -1,4 +1,4 @@
-"""DEMO DATA ONLY: the demo's past two months (demo_stories.py), written by seed_demo.
+"""DEMO DATA ONLY: the demo's past two months (stories.py), written by seed_demo.
 
 The programme dashboard, the agendas and the signed reports need a past to show. Each story
 goes through the project's services wherever they accept it: filing, declining, asking for
@@ -7,7 +7,7 @@ Services stamp "now" and refuse a slot in the past, so two kinds of direct model
 live here, and only here:
 
 - giving a consult a past slot: consultation_book and consultation_assign (triage accept)
-  refuse a start that has passed (`too_late`), so the slot is written like demo.py writes
+  refuse a start that has passed (`too_late`), so the slot is written like agenda.py writes
   its consults for today, and the lifecycle transition still goes through the service;
 - moving what the services stamped (`created_at`, event `at`, revision `at`, `signed_at`,
   quality report `at`) back to the story's time, in the same transaction, before anyone
@@ -21,22 +21,14 @@ skipped, so running again, even days later, adds nothing.
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.core.management.base import OutputWrapper
 from django.db import IntegrityError, transaction
 from django.db.models import Subquery
 from django.utils import timezone
 
 from clinics.audit import Via
 from clinics.models import Facility, Membership, Patient, Specialty, User
-from consults.lifecycle import consultation_transition
-from consults.models import Consultation, ConsultationEvent
-from consults.notes.models import NoteRevision, NoteSection, Report, SectionKey
-from consults.notes.report import report_sign
-from consults.notes.services import note_save
-from consults.room.models import CallQualityReport
-from consults.room.services import quality_report_record
-from consults.scheduling import selectors, triage
-from consults.scheduling.demo import Writer
-from consults.scheduling.demo_stories import (
+from consults.demo.stories import (
     BOOKINGS,
     NO_SHOW_SPECIALIST,
     NO_SHOW_STATION,
@@ -47,6 +39,14 @@ from consults.scheduling.demo_stories import (
     Request,
     Slot,
 )
+from consults.lifecycle import consultation_transition
+from consults.models import Consultation, ConsultationEvent
+from consults.notes.models import NoteRevision, NoteSection, Report, SectionKey
+from consults.notes.report import report_sign
+from consults.notes.services import note_save
+from consults.room.models import CallQualityReport
+from consults.room.services import quality_report_record
+from consults.scheduling import selectors, triage
 from consults.scheduling.models import ConsultRequest
 from consults.scheduling.services import consultation_cancel, consultation_mark_no_show
 
@@ -335,9 +335,9 @@ def _quality(
         CallQualityReport.objects.filter(pk=report.pk).update(at=start + step * (i + 1))
 
 
-def seed_history(stdout: Writer) -> None:
+def seed_history(out: OutputWrapper) -> None:
     made = sum(_booking(story) for story in BOOKINGS)
     filed = sum(_request(story) for story in REQUESTS)
-    stdout.write(
+    out.write(
         f"History: {made} past consults booked and {filed} requests filed in the last two months"
     )

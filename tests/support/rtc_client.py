@@ -1,5 +1,6 @@
 """A real WebRTC participant in Python: logs in, joins a consult room through the signaling
-server (docs/signaling.md) and sends synthetic media. Used by the end-to-end tests and bench/.
+server (docs/signaling.md) and sends synthetic media. Used by the end-to-end tests and bench/;
+not part of the server, so it may use the dev-only `websockets`.
 
 It behaves like the room page (frontend/static/frontend/room/): reconnects with jittered
 backoff after a transport failure and starts fresh calls on the new connection, resyncs when
@@ -34,14 +35,17 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.mediastreams import AudioStreamTrack
+from websockets.asyncio.client import connect
 
-from consults.room.rtc_media import FlatVideoTrack, mean_luminance, stats_sample
+from consults.realtime.close import CloseCode
+from tests.support.rtc_media import FlatVideoTrack, mean_luminance, stats_sample
 
-__all__ = ["PROBE_CHANNEL", "FlatVideoTrack", "NotWelcomed", "PeerLink", "RoomClient"]
+__all__ = ["PROBE_CHANNEL", "NotWelcomed", "PeerLink", "RoomClient"]
 # The peer-to-peer data channel of a call: a test probe, never clinical chat (see above).
 PROBE_CHANNEL = "probe"
-# Close codes after which the room page does not reconnect (docs/signaling.md).
-FINAL_CLOSE_CODES = frozenset({1000, 1009, 4401, 4403, 4404, 4409})
+# Close codes after which the room page does not reconnect (docs/signaling.md): every
+# application code but a rate limit, and WebSocket's own 1009 (message too big).
+FINAL_CLOSE_CODES = frozenset(CloseCode) - {CloseCode.RATE_LIMITED} | {1009}
 
 
 class NotWelcomed(RuntimeError):
@@ -104,14 +108,14 @@ class RoomClient:
 
     # --- HTTP ----------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any] | None, token: str | None) -> dict[str, Any]:
-        request = urllib.request.Request(  # noqa: S310 (our own server)
+        request = urllib.request.Request(
             self.base_url + path,
             data=json.dumps(body or {}).encode(),
             headers={"Content-Type": "application/json"}
             | ({"Authorization": f"Token {token}"} if token else {}),
             method="POST",
         )
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:
             result: dict[str, Any] = json.loads(response.read())
             return result
 
@@ -129,8 +133,6 @@ class RoomClient:
         """Open the socket and say hello (with a fresh ticket unless one is given).
         A new connection is a new peer: calls of an earlier connection are dropped, the
         peers already in the room will offer again (like the room page)."""
-        from websockets.asyncio.client import connect
-
         ticket = ticket or await self.ticket()
         ws_url = self.base_url.replace("http", "ws", 1)
         self.joined_at = time.perf_counter()
