@@ -129,21 +129,44 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not memory, so the daphne processes of end-to-end tests see the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
-elif env_int("DATABASE_POOL_MAX_SIZE", 0) > 0:
-    # Under daphne, Django serves each HTTP request in a thread of its own, and connections
-    # are per thread: DATABASE_CONN_MAX_AGE keeps none of them for the next request, which
-    # paid a new PostgreSQL backend (its connect and cold catalog caches) every time. A pool
-    # lends each request an open connection; closing it at the request's end gives it back.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection is never kept by a thread
-    # With a pool, Django turns this into the pool's check of each connection it lends (one
-    # empty query): after a PostgreSQL restart a dead connection is replaced, instead of
-    # failing the first request that gets it (docs/decisions.md, "pool check").
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    _pool_size = env_int("DATABASE_POOL_MAX_SIZE", 0)
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": min(2, _pool_size),  # psycopg_pool refuses a maximum below the minimum
-        "max_size": _pool_size,
-    }
+else:
+    # psycopg waits 130 s for a host that answers nothing (down, or its packets dropped):
+    # a request without the pool, and the pool's reconnection in the background, give up
+    # at this instead. Unless DATABASE_URL sets connect_timeout itself.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 2)
+    )
+    if env_int("DATABASE_POOL_MAX_SIZE", 0) > 0:
+        # Under daphne, Django serves each HTTP request in a thread of its own, and connections
+        # are per thread: DATABASE_CONN_MAX_AGE keeps none of them for the next request, which
+        # paid a new PostgreSQL backend (its connect and cold catalog caches) every time. A pool
+        # lends each request an open connection; closing it at the request's end gives it back.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # a pooled connection is never kept by a thread
+        # With a pool, Django turns this into the pool's check of each connection it lends (one
+        # empty query): after a PostgreSQL restart a dead connection is replaced, instead of
+        # failing the first request that gets it (docs/decisions.md, "pool check").
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # The same backend, whose pool drops all its dead connections on finding one.
+        DATABASES["default"]["ENGINE"] = "telehealth.postgresql"
+        _pool_size = env_int("DATABASE_POOL_MAX_SIZE", 0)
+        _pool_timeout = env_int("DATABASE_POOL_TIMEOUT", 3)
+        if _pool_timeout < 1:
+            raise ImproperlyConfigured(
+                f"DATABASE_POOL_TIMEOUT must be at least 1, got {_pool_timeout}"
+            )
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": min(2, _pool_size),  # psycopg_pool refuses a maximum below the minimum
+            "max_size": _pool_size,
+            # How long a request (or a consumer's database call) waits for a connection, then
+            # fails with the retryable 503. The default 30 s outlived the client, and daphne's
+            # WebSocket handshake, while the database was gone.
+            "timeout": _pool_timeout,
+            # A lost connection is reconnected in the background, retried after 1 s, 2 s…
+            # for this long; then the slot is given up and the next request that finds the pool
+            # empty tries afresh at once. The default 5 min let the retries drift 16 s or more
+            # apart, so the pool could stay broken that long after the database was back.
+            "reconnect_timeout": env_int("DATABASE_POOL_RECONNECT_TIMEOUT", 3),
+        }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "clinics.User"
