@@ -301,7 +301,7 @@ def consultation_cancel(*, consultation: Consultation, actor: User, reason: str)
 def consultation_check_in(*, consultation: Consultation, actor: User) -> Consultation:
     """The patient is at the station: the consult is "waiting"; the specialist's live feed
     and anyone already in the room are told on commit."""
-    from consults.room.events import room_status_changed
+    from consults.realtime.send import room_status_changed
 
     with transaction.atomic():
         consultation_transition(consultation=consultation, to=S.CHECKED_IN, actor=actor)

@@ -130,7 +130,7 @@ async def test_bad_frames_get_error_frames(cast: Any, consultation: Any, ws: Con
     refused = await nurse.expect("error")
     assert "spo2" in refused["fields"]
     await nurse.send({"type": "nonsense"})
-    assert (await nurse.expect("error"))["code"] == "unknown_frame"
+    assert (await nurse.expect("error"))["code"] == "unknown_type"
 
 
 async def test_socket_reads_and_writes_leave_ws_audit_entries(
@@ -166,7 +166,7 @@ async def test_it_closes_the_socket_for_those_not_on_the_consult_as_the_room_doe
     accepted, close_code, sock = await ws(user, consultation)
     assert accepted
     assert close_code == code
-    assert sock.first == {"type": "error", "code": reason, "message": reason}
+    assert sock.first == {"type": "error", "code": reason, "message": reason, "ref": None}
     assert not await sync_to_async(AuditEntry.objects.filter(channel="ws").exists)()
 
 
