@@ -10,7 +10,6 @@ commit may call these too.
 
 import logging
 from collections.abc import Iterable
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import async_to_sync
@@ -37,7 +36,8 @@ def send_now(group: str, message: dict[str, Any]) -> None:
 
 def send_on_commit(group: str, message: dict[str, Any]) -> None:
     """Send once the current transaction commits (at once outside one)."""
-    transaction.on_commit(partial(send_now, group, message), robust=True)
+    # A function, not a partial: Django logs a robust hook's failure by its __qualname__.
+    transaction.on_commit(lambda: send_now(group, message), robust=True)
 
 
 def room_broadcast(consultation_id: Any, frame: dict[str, Any]) -> None:
