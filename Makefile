@@ -22,7 +22,7 @@ demo: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) telehealth.asgi:application
+	DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) --websocket-max-message-size 1048576 --websocket-max-frame-size 1048576 telehealth.asgi:application
 
 lint: venv
 	$(BIN)/ruff check .

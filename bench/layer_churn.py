@@ -1,5 +1,5 @@
 """Directed messages lost under connect/disconnect churn: channels-redis' own layer against
-the project's (consults/room/channel_layer.py), each behind its own daphne, same Redis.
+the project's (consults/realtime/layer.py), each behind its own daphne, same Redis.
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/layer_churn.py
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.room_common import Server, django_setup, write_section
 
 STOCK = "channels_redis.core.RedisChannelLayer"
-OURS = "consults.room.channel_layer.RedisChannelLayer"
+OURS = "consults.realtime.layer.RedisChannelLayer"
 WORKERS = 4
 
 

@@ -9,7 +9,7 @@ CAPABILITIES_WITH_MODELS = ("scheduling", "room", "notes")
 
 
 def _close_session_sockets(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    from consults.room.events import session_sockets_close
+    from consults.realtime.send import session_sockets_close
 
     key = getattr(getattr(request, "session", None), "session_key", None)
     if key:

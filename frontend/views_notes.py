@@ -12,12 +12,13 @@ from django.views.decorators.http import require_GET
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry
 from consults.access import can_join_consultation, is_assigned_specialist, is_station_side
-from consults.notes import events, selectors
+from consults.notes import selectors
 from consults.notes.access import notes_get_for_reader
 from consults.notes.audit import Notes, audit_read
 from consults.notes.models import AsyncCase, SectionKey
 from consults.notes.pdf import section_lines, when
 from consults.notes.sections import VITAL_RANGES
+from consults.realtime import events
 from frontend.pages import page_user
 from telehealth.errors import AppError
 
@@ -63,7 +64,7 @@ def notes_page(request: HttpRequest, id: str) -> HttpResponse:
         "boot": {
             "consultation": str(consultation.external_id),
             "me": events.person(user),
-            "state": events.notes_state(consultation),
+            "state": selectors.notes_state(consultation),
             "strings": _strings(),
         },
     }

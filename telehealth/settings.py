@@ -189,7 +189,7 @@ if REDIS_URL:
     # channels-redis, minus its leak of messages for channels already gone (see the module).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "consults.room.channel_layer.RedisChannelLayer",
+            "BACKEND": "consults.realtime.layer.RedisChannelLayer",
             "CONFIG": _layer_config,
         }
     }
@@ -289,6 +289,40 @@ STORAGES = {
 
 ICE_SERVERS: list[dict[str, object]] = json.loads(env_str("ICE_SERVERS", "[]"))
 TURN_SECRET = env_str("TURN_SECRET")
+
+# The sockets (docs/signaling.md "Limits"). Frame limits are in bytes of UTF-8; a frame above
+# WEBSOCKET_MAX_MESSAGE_BYTES never reaches the app: daphne (autobahn) fails the connection
+# with 1009 (run daphne with --websocket-max-message-size/--websocket-max-frame-size set to it;
+# 1 MiB is also daphne's default). Below it, the socket's own limit answers `frame_too_large`.
+WEBSOCKET_MAX_MESSAGE_BYTES = 1024 * 1024
+ROOM_MAX_PEERS = env_int("ROOM_MAX_PEERS", 4)
+ROOM_MAX_FRAME_BYTES = env_int("ROOM_MAX_FRAME_BYTES", 64 * 1024)
+ROOM_RATE_BURST = env_int("ROOM_RATE_BURST", 60)
+ROOM_RATE_PER_SECOND = env_int("ROOM_RATE_PER_SECOND", 30)
+ROOM_HEARTBEAT_SECONDS = env_int("ROOM_HEARTBEAT_SECONDS", 10)
+ROOM_PEER_TTL_SECONDS = env_int("ROOM_PEER_TTL_SECONDS", 30)
+ROOM_HELLO_TIMEOUT_SECONDS = env_int("ROOM_HELLO_TIMEOUT_SECONDS", 10)
+ROOM_REAUTH_SECONDS = env_int("ROOM_REAUTH_SECONDS", 5)
+ROOM_TICKET_TTL_SECONDS = env_int("ROOM_TICKET_TTL_SECONDS", 60)
+ROOM_TURN_TTL_SECONDS = env_int("ROOM_TURN_TTL_SECONDS", 3600)
+ROOM_PRECALL_MAX = env_int("ROOM_PRECALL_MAX", 3)
+ROOM_PRECALL_SECONDS = env_int("ROOM_PRECALL_SECONDS", 30)
+# The largest legal `note.save` (a plan: three fields of 10,000 characters) is ~90 KB of
+# UTF-8 Vietnamese, ~360 KB if a client escapes every character as \uXXXX (docs/decisions.md).
+NOTES_MAX_FRAME_BYTES = env_int("NOTES_MAX_FRAME_BYTES", 384 * 1024)
+NOTES_RATE_BURST = env_int("NOTES_RATE_BURST", 40)
+NOTES_RATE_PER_SECOND = env_int("NOTES_RATE_PER_SECOND", 20)
+NOTES_RECHECK_SECONDS = env_int("NOTES_RECHECK_SECONDS", 15)
+if ROOM_HEARTBEAT_SECONDS * 2 > ROOM_PEER_TTL_SECONDS:
+    raise ImproperlyConfigured(
+        f"ROOM_PEER_TTL_SECONDS ({ROOM_PEER_TTL_SECONDS}) must cover two heartbeats "
+        f"(ROOM_HEARTBEAT_SECONDS={ROOM_HEARTBEAT_SECONDS}), or live peers are dropped"
+    )
+if max(ROOM_MAX_FRAME_BYTES, NOTES_MAX_FRAME_BYTES) > WEBSOCKET_MAX_MESSAGE_BYTES:
+    raise ImproperlyConfigured(
+        "ROOM_MAX_FRAME_BYTES and NOTES_MAX_FRAME_BYTES must stay within daphne's limit "
+        f"({WEBSOCKET_MAX_MESSAGE_BYTES} bytes)"
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

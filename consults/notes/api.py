@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from clinics.audit import Via, audit_record
 from clinics.idempotency import Shown, idempotent
 from clinics.models import AuditEntry
-from consults.notes import attachments, events, report, selectors, serializers, services
+from consults.notes import attachments, report, selectors, serializers, services
 from consults.notes.access import (
     addendum_get_for_user,
     attachment_get_for_user,
@@ -26,6 +26,7 @@ from consults.notes.access import (
 from consults.notes.audit import Chat, Notes, audit_read
 from consults.notes.pdf import report_pdf
 from consults.notes.sections import icd10_search, parse_section_key
+from consults.realtime import events
 from telehealth.auth import request_user
 from telehealth.errors import AppError, not_found
 
@@ -41,7 +42,7 @@ class NotesView(APIView):
         user = request_user(request)
         consultation = notes_get_for_reader(user, id)
         audit_read(actor=user, what=Notes, consultation=consultation, via=Via.http(request))
-        return Response(events.notes_state(consultation))
+        return Response(selectors.notes_state(consultation))
 
 
 class NoteSectionView(APIView):

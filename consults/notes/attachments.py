@@ -18,9 +18,10 @@ from PIL import Image, UnidentifiedImageError
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, User
 from consults.models import Consultation
-from consults.notes import events
 from consults.notes.models import Attachment
 from consults.notes.services import lock_for_notes
+from consults.realtime import events
+from consults.realtime.send import notes_broadcast
 from telehealth.errors import AppError
 
 THUMBNAIL_SIZE = (320, 320)
@@ -141,7 +142,7 @@ def _record(
             patient=consultation.patient,
             via=via,
         )
-        events.broadcast_on_commit(consultation, events.attachment_added(attachment))
+        notes_broadcast(consultation.external_id, events.attachment_added(attachment))
     return attachment
 
 

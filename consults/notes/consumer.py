@@ -1,37 +1,41 @@
 """The notes socket, /ws/consultations/<id>/notes/: live notes and chat of one consult.
 
-A socket of its own beside the room's (docs/decisions.md says why). Its refusals match the
-room's (docs/signaling.md): 4401 not logged in, 4403 not on this consult (also when access
-is lost mid-session), 4404 no consult has this id, 4429 too many messages; each close is
-preceded by an `error` frame naming the reason. Authorization runs on connect and on every
-message.
+A socket of its own beside the room's (docs/decisions.md says why), behind the same guard
+(consults.realtime.guard) and with the same codes (docs/signaling.md): 4401 not logged in,
+4403 not on this consult (also when access is lost mid-session), 4404 no consult has this
+id, 4429 too many frames; each close is preceded by an `error` frame naming the reason.
+Authorization runs on connect, on every frame and every NOTES_RECHECK_SECONDS.
 """
 
 import json
-import time
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.generic.websocket import JsonWebsocketConsumer
+from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinics.audit import Via
 from clinics.models import User
 from consults.access import can_join_consultation
 from consults.models import Consultation
-from consults.notes import events, frames
+from consults.notes import frames
 from consults.realtime.close import CloseCode, RoomDenied
-from consults.room.access import (
-    consultation_by_id,
-)
-from consults.room.sessions import join_session_group, leave_session_group
-
-MAX_FRAME_BYTES = 64 * 1024
-RATE_PER_SECOND = 40
+from consults.realtime.groups import notes_group
+from consults.realtime.guard import Limits, SyncSocket
+from consults.room.access import consultation_by_id
 
 
-class NotesConsumer(JsonWebsocketConsumer):
+class NotesConsumer(SyncSocket):
     session: frames.Session | None = None
+
+    def guard_limits(self) -> Limits:
+        return Limits(
+            max_frame_bytes=settings.NOTES_MAX_FRAME_BYTES,
+            burst=settings.NOTES_RATE_BURST,
+            per_second=settings.NOTES_RATE_PER_SECOND,
+            too_large=gettext_lazy("Message too large."),
+            recheck_seconds=settings.NOTES_RECHECK_SECONDS,
+        )
 
     def _authorize(self) -> frames.Session:
         """On connect: the consult must exist and the user be on it, the same rule and the
@@ -45,10 +49,10 @@ class NotesConsumer(JsonWebsocketConsumer):
         return frames.Session(user, consultation, Via.ws(self.scope))
 
     def _recheck(self, session: frames.Session) -> None:
-        """Before every message: still a participant? The consult's parties are re-read
-        (a specialist may be reassigned mid-call); membership is checked by the same
-        predicate as on connect. One query per frame is affordable here: note frames are
-        a person's saves, not the room's signaling relay."""
+        """Still a participant? The consult's parties are re-read (a specialist may be
+        reassigned mid-call); membership is checked by the same predicate as on connect.
+        One query per frame is affordable here: note frames are a person's saves, not the
+        room's signaling relay."""
         consultation = session.consultation
         parties = (
             Consultation.objects.filter(pk=consultation.pk)
@@ -62,64 +66,52 @@ class NotesConsumer(JsonWebsocketConsumer):
         if not can_join_consultation(session.user, consultation):
             raise RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
 
-    def _deny(self, denied: RoomDenied) -> None:
-        self.session = None
-        self.send_json(events.error_frame(denied.code, denied.code))
-        self.close(code=denied.close_code)
+    def _still_allowed(self) -> frames.Session | None:
+        if self.closing or self.session is None:
+            return None
+        try:
+            self._recheck(self.session)
+        except RoomDenied as denied:
+            self.deny(denied)
+            return None
+        return self.session
 
     def connect(self) -> None:
         self.accept()
         try:
             self.session = self._authorize()
         except RoomDenied as denied:
-            self._deny(denied)
+            self.deny(denied)
             return
-        self.group = events.notes_group(self.session.consultation)
-        async_to_sync(self.channel_layer.group_add)(self.group, self.channel_name)
-        async_to_sync(join_session_group)(self)
-        self.window = (time.monotonic(), 0)
+        self.group = notes_group(self.session.consultation.external_id)
+        self.group_add(self.group)
+        self.join_session_group()
         self.send_json(frames.notes_sync(self.session, {}))
 
     def disconnect(self, code: int) -> None:
-        async_to_sync(leave_session_group)(self)
+        self.leave_session_group()
         if hasattr(self, "group"):
-            async_to_sync(self.channel_layer.group_discard)(self.group, self.channel_name)
-
-    def session_ended(self, event: dict[str, Any]) -> None:
-        self._deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
+            self.group_discard(self.group)
 
     def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.session is None:
+        session = self._still_allowed()
+        if session is None:
             return  # refused already: a frame racing the close is dropped
-        if text_data is None or len(text_data.encode()) > MAX_FRAME_BYTES:
-            self.send_json(events.error_frame("frame_too_large", _("Message too large.")))
-            return
-        if self._over_rate():
-            self.close(code=CloseCode.RATE_LIMITED)
-            return
-        try:
-            self._recheck(self.session)
-        except RoomDenied as denied:
-            self._deny(denied)
+        if text_data is None:
+            self.error("malformed", _("Send text frames with JSON."))
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            self.send_json(events.error_frame("malformed_frame", _("Not valid JSON.")))
+            self.error("malformed", _("The frame is not valid JSON."))
             return
-        reply = frames.handle_frame(self.session, frame)
+        reply = frames.handle_frame(session, frame)
         if reply is not None:
             self.send_json(reply)
 
-    def _over_rate(self) -> bool:
-        started, count = self.window
-        now = time.monotonic()
-        if now - started >= 1.0:
-            self.window = (now, 1)
-            return False
-        self.window = (started, count + 1)
-        return count + 1 > RATE_PER_SECOND
+    def guard_recheck(self, event: dict[str, Any]) -> None:
+        self._still_allowed()
 
     def notes_event(self, event: dict[str, Any]) -> None:
-        if self.session is not None:  # not to a connection refused mid-session
+        if not self.closing:  # not to a connection refused mid-session
             self.send_json(event["payload"])

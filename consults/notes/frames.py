@@ -1,9 +1,9 @@
-"""Handling of the notes' frames on a consult socket, as plain functions.
+"""Handling of the notes socket's frames (consumer.py), as plain functions.
 
-The consult room consumer dispatches `HANDLERS[frame["type"]]`; so does the notes-only
-consumer (consumer.py). A handler validates the frame, calls a service and returns the
-reply for the sender (or None); what every participant sees goes out from the services,
-on commit, through events.py.
+`handle_frame` checks the frame's shape (the same codes as the room's: `malformed`,
+`unknown_type`, `unknown_field`); a handler validates the rest, calls a service and returns
+the reply for the sender (or None). What every participant sees goes out from the services
+(consults.realtime.send); a frame handler never calls the channel layer itself.
 """
 
 import time
@@ -16,10 +16,12 @@ from django.utils.translation import gettext as _
 from clinics.audit import Via
 from clinics.models import User
 from consults.models import Consultation
-from consults.notes import events, services
+from consults.notes import services
 from consults.notes.audit import Chat, Notes, audit_read
+from consults.notes.presence import note_presence_announce
 from consults.notes.sections import parse_section_key
-from consults.notes.selectors import chat_messages
+from consults.notes.selectors import chat_messages, notes_state
+from consults.realtime import events
 from telehealth.errors import AppError
 
 PRESENCE_DEBOUNCE_SECONDS = 2.0
@@ -78,7 +80,9 @@ def note_editing(session: Session, frame: dict[str, Any]) -> Reply:
     if last and last[0] == editing and now - last[1] < PRESENCE_DEBOUNCE_SECONDS:
         return None
     session.presence[key] = (editing, now)
-    events.broadcast_now(session.consultation, events.note_presence(session.user, key, editing))
+    note_presence_announce(
+        consultation=session.consultation, section=key, editing=editing, actor=session.user
+    )
     return None
 
 
@@ -105,7 +109,7 @@ def chat_send(session: Session, frame: dict[str, Any]) -> Reply:
 def notes_sync(session: Session, frame: dict[str, Any]) -> Reply:
     """The full current state: sent on connect and whenever a client saw a gap."""
     audit_read(actor=session.user, what=Notes, consultation=session.consultation, via=session.via)
-    return {"type": "notes.state", **events.notes_state(session.consultation)}
+    return {"type": "notes.state", **notes_state(session.consultation)}
 
 
 def chat_sync(session: Session, frame: dict[str, Any]) -> Reply:
@@ -114,16 +118,36 @@ def chat_sync(session: Session, frame: dict[str, Any]) -> Reply:
     return {"type": "chat.state", "messages": [events.chat_payload(m) for m in messages]}
 
 
-HANDLERS: dict[str, Callable[[Session, dict[str, Any]], Reply]] = {
-    "note.save": note_save,
-    "note.editing": note_editing,
-    "notes.sync": notes_sync,
-    "chat.send": chat_send,
-    "chat.sync": chat_sync,
+Handler = Callable[[Session, dict[str, Any]], Reply]
+
+# Each frame type: its handler and the fields it may carry besides `type` (strict, as the
+# REST serializers are: a field nobody reads is a client's mistake, not something to drop).
+HANDLERS: dict[str, tuple[Handler, frozenset[str]]] = {
+    "note.save": (
+        note_save,
+        frozenset({"section", "content", "base_revision", "client_edit_id"}),
+    ),
+    "note.editing": (note_editing, frozenset({"section", "editing"})),
+    "notes.sync": (notes_sync, frozenset()),
+    "chat.send": (chat_send, frozenset({"text", "client_msg_id"})),
+    "chat.sync": (chat_sync, frozenset()),
 }
 
 
 def handle_frame(session: Session, frame: Any) -> Reply:
-    if not isinstance(frame, dict) or frame.get("type") not in HANDLERS:
-        return events.error_frame("unknown_frame", _("Unknown message type."))
-    return HANDLERS[frame["type"]](session, frame)
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        return events.error_frame("malformed", _("A frame is a JSON object with a string “type”."))
+    kind = frame["type"]
+    if kind not in HANDLERS:
+        return events.error_frame("unknown_type", _("Unknown frame type."), kind[:64])
+    handler, allowed = HANDLERS[kind]
+    unknown = sorted(set(frame) - allowed - {"type"})
+    if unknown:
+        # The REST write's answer (telehealth.serializers.StrictSerializer), as a frame.
+        return events.error_frame(
+            "unknown_field",
+            _("The request has fields this endpoint does not know."),
+            kind,
+            fields={name[:64]: [str(_("Unknown field."))] for name in unknown},
+        )
+    return handler(session, frame)

@@ -1,7 +1,7 @@
 """Telling people something happened: an e-mail (when they have an address) and an event on
 their live feed, /ws/notifications/ (docs/signaling.md). Sent on commit.
 
-The feed's group names and message type belong to consults.room.events (`user_notify`), the
+The feed's group names and message type belong to consults.realtime (`user_notify`), the
 one place the notifications socket takes them from: a second naming scheme here once sent
 every store-and-forward event to a group nobody listened on.
 """
@@ -13,7 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 
 from clinics.models import User
-from consults.room.events import user_notify
+from consults.realtime.send import user_notify
 
 
 def _send(users: list[User], subject: str, body: str, event: dict[str, Any]) -> None:
@@ -26,7 +26,7 @@ def _send(users: list[User], subject: str, body: str, event: dict[str, Any]) -> 
 def notify_on_commit(
     users: Iterable[User], *, subject: str, body: str, event: dict[str, Any]
 ) -> None:
-    """`event` is a feed event from consults.notes.events (`{"type", "consultation", …}`).
+    """`event` is a feed event from consults.realtime.events (`{"type", "consultation", …}`).
     Robust: the write has committed, so a channel layer that is down must not turn it into
     an error the client would retry."""
     recipients = list({u.pk: u for u in users}.values())

@@ -17,7 +17,7 @@ from clinics.models import AuditEntry, Membership, User
 from clinics.selectors import station_staff
 from consults.access import is_station_side
 from consults.models import Consultation
-from consults.notes import events, selectors
+from consults.notes import selectors
 from consults.notes.models import (
     Addendum,
     AsyncCase,
@@ -27,6 +27,8 @@ from consults.notes.models import (
 )
 from consults.notes.notify import notify_on_commit
 from consults.notes.services import lock_for_notes
+from consults.realtime import events
+from consults.realtime.send import notes_broadcast
 from telehealth.errors import AppError, invalid
 
 CHAT_EXCERPT = 30
@@ -145,7 +147,7 @@ def report_sign(*, consultation: Consultation, actor: User, via: Via) -> Report:
         if case is not None:
             case.answered_at = now
             case.save(update_fields=["answered_at", "updated_at"])
-        events.broadcast_on_commit(locked, events.report_signed(report))
+        notes_broadcast(locked.external_id, events.report_signed(report))
         notify_on_commit(
             station_staff(locked.station_id),
             subject=_("Consult report signed"),

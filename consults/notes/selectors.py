@@ -1,5 +1,7 @@
 """Reads of the shared notes. Querysets come with what their serializers touch."""
 
+from typing import Any
+
 from django.db.models import QuerySet
 
 from clinics.access import parse_uuid
@@ -13,6 +15,7 @@ from consults.notes.models import (
     Report,
     SectionKey,
 )
+from consults.realtime import events
 
 
 def note_sections(consultation: Consultation) -> list[NoteSection]:
@@ -25,6 +28,12 @@ def note_sections(consultation: Consultation) -> list[NoteSection]:
         saved.get(key) or NoteSection(consultation=consultation, key=key)
         for key in SectionKey.values
     ]
+
+
+def notes_state(consultation: Consultation) -> dict[str, Any]:
+    """The notes as they are now: the body of `notes.state` and of the REST read."""
+    signed = Report.objects.filter(consultation=consultation).exists()
+    return events.notes_state(consultation, note_sections(consultation), signed=signed)
 
 
 def note_history(consultation: Consultation, key: str) -> QuerySet[NoteRevision]:

@@ -4,8 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from consults.notes import events
 from consults.notes.models import Addendum, NoteRevision, Report
+from consults.realtime import events
 from telehealth.serializers import StrictSerializer
 
 

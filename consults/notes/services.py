@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, User
 from consults.models import Consultation
-from consults.notes import events
 from consults.notes.models import ChatMessage, NoteRevision, NoteSection, Report, SectionKey
 from consults.notes.sections import clean_content, parse_section_key
+from consults.realtime import events
+from consults.realtime.send import notes_broadcast
 from telehealth.errors import AppError, invalid
 
 CHAT_LIMIT = 2_000
@@ -192,7 +193,7 @@ def note_save(
                 patient=consultation.patient,
                 via=via,
             )
-            events.broadcast_on_commit(consultation, events.note_updated(row, revision))
+            notes_broadcast(consultation.external_id, events.note_updated(row, revision))
     if stale:
         raise AppError(
             "note_conflict",
@@ -257,5 +258,5 @@ def chat_post(
             patient=consultation.patient,
             via=via,
         )
-        events.broadcast_on_commit(consultation, events.chat_message(message))
+        notes_broadcast(consultation.external_id, events.chat_message(message))
     return ChatPosted(message, replayed=False)

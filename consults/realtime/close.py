@@ -21,5 +21,7 @@ class RoomDenied(Exception):
 
     def __init__(self, close_code: int, code: str) -> None:
         super().__init__(code)
-        self.close_code = close_code
+        # A plain int: autobahn refuses any other type, an IntEnum included (the socket then
+        # died with 1011 instead of its close code).
+        self.close_code = int(close_code)
         self.code = code

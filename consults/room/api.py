@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 
 from consults.access import consultation_get_for_user
 from consults.models import Consultation
+from consults.realtime.events import consultation_payload
 from consults.room import presence
-from consults.room.events import consultation_payload
 from consults.room.models import GuestInvite
 from consults.room.services import (
     guest_invite_create,

@@ -1,6 +1,7 @@
 """The consult room socket (/ws/consultations/<id>/) — protocol in docs/signaling.md.
 
-Thin: authenticate, authorize, validate the frame, call a service or relay, reply.
+Thin: authenticate, guard (consults.realtime.guard: size, rate, refusals), authorize,
+validate the frame, call a service or relay, reply.
 """
 
 import asyncio
@@ -12,65 +13,44 @@ from typing import Any
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinics.audit import Via
-from clinics.models import User
+from consults.realtime import events
 from consults.realtime.close import CloseCode, RoomDenied
+from consults.realtime.groups import room_group
+from consults.realtime.guard import AsyncSocket, Limits
 from consults.room import presence, protocol, reauth
-from consults.room.access import (
-    Participant,
-)
-from consults.room.events import peer_payload, room_group, welcome_frame
+from consults.room.access import Participant
 from consults.room.peers import PeerTable
-from consults.room.ratelimit import TokenBucket
 from consults.room.services import quality_report_record, room_participant_resolve
-from consults.room.sessions import join_session_group, leave_session_group
+from consults.room.turn import ice_servers_for
 from telehealth.errors import AppError
-
-CLOSE_TOO_LARGE = 1009
-
-
-def _setting(name: str, default: float) -> float:
-    return float(getattr(settings, name, default))
-
 
 _resolve = database_sync_to_async(room_participant_resolve)
 
 
-class RoomConsumer(AsyncWebsocketConsumer):
+class RoomConsumer(AsyncSocket):
     participant: Participant | None = None
     peer: str = ""
-
-    # --- RoomContext (for registry handlers) -------------------------------------------
-    @property
-    def user(self) -> User | None:
-        return self.participant.user if self.participant else None
-
-    @property
-    def guest_id(self) -> str | None:
-        guest = self.participant.guest if self.participant else None
-        return str(guest.external_id) if guest else None
 
     @property
     def role(self) -> str:
         return self.participant.role if self.participant else ""
 
+    def guard_limits(self) -> Limits:
+        return Limits(
+            max_frame_bytes=settings.ROOM_MAX_FRAME_BYTES,
+            burst=settings.ROOM_RATE_BURST,
+            per_second=settings.ROOM_RATE_PER_SECOND,
+            too_large=gettext_lazy("Frames are limited to 64 KiB."),
+        )
+
     async def send_frame(self, frame: dict[str, Any]) -> None:
         self.out_seq += 1
-        await super().send(text_data=json.dumps({**frame, "seq": self.out_seq}))
-
-    async def broadcast(self, frame: dict[str, Any], *, exclude_self: bool = False) -> None:
-        await self.channel_layer.group_send(
-            self.group,
-            {
-                "type": "room.frame",
-                "frame": {**frame, "from": self.peer},
-                "exclude": self.peer if exclude_self else None,
-            },
-        )
+        await self.send(text_data=json.dumps({**frame, "seq": self.out_seq}))
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels runs Django's close_old_connections before every handler, in the one
@@ -91,14 +71,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         self.out_seq = 0
         self.table = PeerTable()
         self.checked_at = 0.0
-        self.closing = False
-        self.bucket = TokenBucket(
-            _setting("ROOM_RATE_BURST", 60), _setting("ROOM_RATE_PER_SECOND", 30)
-        )
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
-            await join_session_group(self)
+            await self.join_session_group()
             try:
                 self.participant = await _resolve(
                     consultation_id=self.consultation_id, user=user, ticket=None
@@ -107,27 +83,19 @@ class RoomConsumer(AsyncWebsocketConsumer):
                 await self.deny(denied)
                 return
         self.hello_timer = asyncio.get_running_loop().call_later(
-            _setting("ROOM_HELLO_TIMEOUT_SECONDS", 10), self._hello_timeout
+            settings.ROOM_HELLO_TIMEOUT_SECONDS, self._hello_timeout
         )
 
     def _hello_timeout(self) -> None:
-        if not self.peer and not self.closing:
-            self.hello_task = asyncio.ensure_future(
-                self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "hello_timeout"))
-            )
+        # Through the inbox, so the refusal is dispatched like any message, in order.
+        self.inbox.put({"type": "room.hello_timeout"})
 
-    async def deny(self, denied: RoomDenied) -> None:
-        if self.closing:
-            return
-        self.closing = True
-        await self.error(denied.code, str(denied.code))
-        await self.close(code=denied.close_code)
-
-    async def error(self, code: str, message: Any, ref: str | None = None) -> None:
-        await self.send_frame({"type": "error", "code": code, "message": str(message), "ref": ref})
+    async def room_hello_timeout(self, event: dict[str, Any]) -> None:
+        if not self.peer:
+            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "hello_timeout"))
 
     async def disconnect(self, code: int) -> None:
-        await leave_session_group(self)
+        await self.leave_session_group()
         timer = getattr(self, "hello_timer", None)
         if timer is not None:
             timer.cancel()
@@ -145,18 +113,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # --- inbound frames ------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closing:
-            return
-        if protocol.frame_too_large(
-            text_data, bytes_data, int(_setting("ROOM_MAX_FRAME_BYTES", protocol.MAX_FRAME_BYTES))
-        ):
-            self.closing = True
-            await self.error("frame_too_large", _("Frames are limited to 64 KiB."))
-            await self.close(code=CLOSE_TOO_LARGE)
-            return
-        if not self.bucket.take():
-            self.closing = True
-            await self.error("rate_limited", _("Too many frames; slow down."))
-            await self.close(code=CloseCode.RATE_LIMITED)
             return
         try:
             data, spec = protocol.parse_frame(text_data)
@@ -177,9 +133,6 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         if spec.roles is not None and self.role not in spec.roles:
             await self.error("not_allowed", _("Your role cannot do this."), kind)
-            return
-        if spec.handler is not None:
-            await spec.handler(self, data)
             return
         await getattr(self, f"on_{kind}")(data)
 
@@ -217,11 +170,18 @@ class RoomConsumer(AsyncWebsocketConsumer):
         reauth.watch(self)
         self.table.welcome(result.peers, result.rev)
         limits = {
-            "max_frame_bytes": int(_setting("ROOM_MAX_FRAME_BYTES", protocol.MAX_FRAME_BYTES)),
-            "max_peers": int(_setting("ROOM_MAX_PEERS", 4)),
+            "max_frame_bytes": settings.ROOM_MAX_FRAME_BYTES,
+            "max_peers": settings.ROOM_MAX_PEERS,
         }
         await self.send_frame(
-            welcome_frame(peer=peer, participant=participant, join=result, limits=limits)
+            events.welcome_frame(
+                peer=peer,
+                participant=participant,
+                join=result,
+                ice_servers=ice_servers_for(peer),
+                heartbeat_s=settings.ROOM_HEARTBEAT_SECONDS,
+                limits=limits,
+            )
         )
         for gone in result.departures:
             if gone.reason == "replaced":
@@ -300,14 +260,13 @@ class RoomConsumer(AsyncWebsocketConsumer):
         mine = me.joined_rev if me else rev
         self.table.resync(peers, rev, me=self.peer)
         await self.send_frame(
-            {
-                "type": "room",
-                "peers": [
-                    peer_payload(p, polite=p.joined_rev < mine) for p in self.table.peers.values()
-                ],
-                "consultation": {"id": self.consultation_id, "status": status},
-                "rev": rev,
-            }
+            events.room_frame(
+                self.table.peers.values(),
+                mine=mine,
+                consultation_id=self.consultation_id,
+                status=status,
+                rev=rev,
+            )
         )
 
     async def on_quality(self, data: dict[str, Any]) -> None:
@@ -344,17 +303,10 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if event["event"] == "joined":
             row = self.table.joined(event)
             if row is not None:
-                await self.send_frame(
-                    {"type": "peer_joined", **peer_payload(row, polite=False), "rev": event["rev"]}
-                )
+                await self.send_frame(events.peer_joined_frame(row, event["rev"]))
         elif self.table.left(event):
             await self.send_frame(
-                {
-                    "type": "peer_left",
-                    "peer": event["peer"],
-                    "reason": event["reason"],
-                    "rev": event["rev"],
-                }
+                events.peer_left_frame(event["peer"], event["reason"], event["rev"])
             )
 
     async def room_relay(self, event: dict[str, Any]) -> None:
@@ -367,15 +319,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.peer and event.get("exclude") != self.peer:
             await self.send_frame(event["frame"])
 
-    async def session_ended(self, event: dict[str, Any]) -> None:
-        await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
-
     async def room_kick(self, event: dict[str, Any]) -> None:
         if self.participant is not None and self.participant.member == event["member"]:
             await self.deny(RoomDenied(CloseCode.FORBIDDEN, "access_revoked"))
 
     async def room_replaced(self, event: dict[str, Any]) -> None:
-        self.peer_replaced = True
         await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, "replaced"))
 
     async def room_ended(self, event: dict[str, Any]) -> None:

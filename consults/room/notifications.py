@@ -8,14 +8,19 @@ import json
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinics.audit import Via, audit_reads
 from consults.access import consultations_visible_to
 from consults.models import Consultation
-from consults.realtime.close import CloseCode
-from consults.room.events import consultation_feed_payload, user_group
-from consults.room.sessions import join_session_group, leave_session_group
+from consults.realtime.close import CloseCode, RoomDenied
+from consults.realtime.events import consultation_feed_payload
+from consults.realtime.groups import user_group
+from consults.realtime.guard import AsyncSocket, Limits
+
+FEED_MAX_FRAME_BYTES = 1024  # the feed's only client frame is `ping`
 
 S = Consultation.Status
 
@@ -44,21 +49,29 @@ def _audit_event(user: Any, consultation_id: str, via: Via) -> None:
     audit_reads(actor=user, object_type="consultation", shown=[(consultation_id, patient)], via=via)
 
 
-class NotificationsConsumer(AsyncWebsocketConsumer):
+class NotificationsConsumer(AsyncSocket):
+    def guard_limits(self) -> Limits:
+        return Limits(
+            max_frame_bytes=FEED_MAX_FRAME_BYTES,
+            burst=settings.ROOM_RATE_BURST,
+            per_second=settings.ROOM_RATE_PER_SECOND,
+            too_large=gettext_lazy("Message too large."),
+        )
+
     async def connect(self) -> None:
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CloseCode.UNAUTHENTICATED)
+            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated"))
             return
         self.user, self.via = user, Via.ws(self.scope)
         self.group = user_group(user.external_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await join_session_group(self)
-        await self.send_json({"type": "snapshot", "waiting": await _waiting(user, self.via)})
+        await self.join_session_group()
+        await self.send_frame({"type": "snapshot", "waiting": await _waiting(user, self.via)})
 
     async def disconnect(self, code: int) -> None:
-        await leave_session_group(self)
+        await self.leave_session_group()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -67,20 +80,16 @@ class NotificationsConsumer(AsyncWebsocketConsumer):
             data = json.loads(text_data or "")
         except ValueError:
             data = None
-        if isinstance(data, dict) and data.get("type") == "ping" and len(text_data or "") < 256:
-            await self.send_json({"type": "pong"})
+        if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+            await self.error("malformed", _("A frame is a JSON object with a string “type”."))
+        elif data["type"] == "ping":
+            await self.send_frame({"type": "pong"})
         else:
-            await self.send_json({"type": "error", "code": "unknown_type", "message": ""})
-
-    async def send_json(self, frame: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(frame))
-
-    async def session_ended(self, event: dict[str, Any]) -> None:
-        await self.close(code=CloseCode.UNAUTHENTICATED)
+            await self.error("unknown_type", _("Unknown frame type."), data["type"][:64])
 
     async def notify_event(self, event: dict[str, Any]) -> None:
         frame = event["event"]
         shown = frame.get("consultation")
         if isinstance(shown, dict) and shown.get("patient"):
             await _audit_event(self.user, shown["id"], self.via)
-        await self.send_json(frame)
+        await self.send_frame(frame)

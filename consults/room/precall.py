@@ -6,7 +6,6 @@ ROOM_PRECALL_SECONDS long. aiortc has no trickle ICE: the page sends a complete 
 """
 
 import asyncio
-import json
 import secrets
 from typing import Any
 
@@ -18,10 +17,11 @@ from aiortc import (
     RTCSessionDescription,
 )
 from aiortc.contrib.media import MediaRelay
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
-from consults.realtime.close import CloseCode
+from consults.realtime.close import CloseCode, RoomDenied
+from consults.realtime.guard import AsyncSocket, Limits
 from consults.room import protocol
 from consults.room.turn import ice_servers_for
 
@@ -38,28 +38,38 @@ def _ice(peer: str) -> RTCConfiguration:
     )
 
 
-class PrecallConsumer(AsyncWebsocketConsumer):
+class PrecallConsumer(AsyncSocket):
     pc: RTCPeerConnection | None = None
     peer = ""
+
+    def guard_limits(self) -> Limits:
+        return Limits(
+            max_frame_bytes=settings.ROOM_MAX_FRAME_BYTES,
+            burst=settings.ROOM_RATE_BURST,
+            per_second=settings.ROOM_RATE_PER_SECOND,
+            too_large=gettext_lazy("Frames are limited to 64 KiB."),
+        )
 
     async def connect(self) -> None:
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.close(code=CloseCode.UNAUTHENTICATED)
+            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated"))
             return
-        if len(_active) >= getattr(settings, "ROOM_PRECALL_MAX", 3):
-            await self.frame({"type": "error", "code": "busy", "message": "", "ref": None})
-            await self.close(code=CloseCode.NOT_JOINABLE)
+        if len(_active) >= settings.ROOM_PRECALL_MAX:
+            await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, "busy"))
             return
         _active.add(self)
         self.relay = MediaRelay()
         self.limit = asyncio.get_running_loop().call_later(
-            getattr(settings, "ROOM_PRECALL_SECONDS", 30), self._time_up
+            settings.ROOM_PRECALL_SECONDS, self._time_up
         )
 
     def _time_up(self) -> None:
-        self.time_up = asyncio.ensure_future(self.close(code=1000))
+        self.inbox.put({"type": "precall.time_up"})
+
+    async def precall_time_up(self, event: dict[str, Any]) -> None:
+        await self.close(code=1000)
 
     async def disconnect(self, code: int) -> None:
         _active.discard(self)
@@ -68,22 +78,16 @@ class PrecallConsumer(AsyncWebsocketConsumer):
         if self.pc is not None:
             await self.pc.close()
 
-    async def frame(self, data: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(data))
-
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if protocol.frame_too_large(text_data, bytes_data):
-            await self.close(code=1009)
-            return
         try:
             data, _spec = protocol.parse_frame(text_data)
         except protocol.ProtocolError as exc:
-            await self.frame({"type": "error", "code": exc.code, "message": str(exc.message)})
+            await self.error(exc.code, exc.message, exc.ref)
             return
         kind = data["type"]
         if kind == "hello" and not self.peer:
             self.peer = "p-" + secrets.token_urlsafe(16)
-            await self.frame(
+            await self.send_frame(
                 {
                     "type": "welcome",
                     "peer": self.peer,
@@ -91,17 +95,17 @@ class PrecallConsumer(AsyncWebsocketConsumer):
                     "polite": False,
                     "peers": [{"peer": ECHO_PEER, "role": "echo", "name": "echo", "polite": False}],
                     "ice_servers": ice_servers_for(self.peer),
-                    "heartbeat_s": 10,
+                    "heartbeat_s": settings.ROOM_HEARTBEAT_SECONDS,
                 }
             )
         elif kind == "offer" and self.peer and data["to"] == ECHO_PEER:
             await self.answer(data["sdp"])
         elif kind == "ping":
-            await self.frame({"type": "pong", "t": data.get("t")})
+            await self.send_frame({"type": "pong", "t": data.get("t")})
         elif kind == "bye":
             await self.close(code=1000)
         elif kind != "candidate":  # candidates travel in the complete offer
-            await self.frame({"type": "error", "code": "not_allowed", "message": "", "ref": kind})
+            await self.error("not_allowed", "", kind)
 
     async def answer(self, sdp: str) -> None:
         if self.pc is not None:
@@ -121,6 +125,6 @@ class PrecallConsumer(AsyncWebsocketConsumer):
 
         await pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         await pc.setLocalDescription(await pc.createAnswer())
-        await self.frame(
+        await self.send_frame(
             {"type": "answer", "from": ECHO_PEER, "sdp": pc.localDescription.sdp, "pseq": 1}
         )

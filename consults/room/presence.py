@@ -18,8 +18,8 @@ from clinics.models import AuditEntry
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation
 from consults.realtime.close import CloseCode, RoomDenied
+from consults.realtime.send import room_status_changed
 from consults.room.access import Participant
-from consults.room.events import room_status_changed
 from consults.room.models import RoomPeer, RoomState
 
 S = Consultation.Status

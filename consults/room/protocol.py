@@ -6,13 +6,12 @@
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from consults.room.registry import REGISTRY, Field, FrameSpec, autodiscover, register
-
-MAX_FRAME_BYTES = 64 * 1024
 MAX_SDP = 60_000
 PEER_ID_MAX = 64
 
@@ -23,6 +22,25 @@ class ProtocolError(Exception):
         self.code = code
         self.message = message
         self.ref = ref
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a frame. `kind` is a Python type or a tuple of types; `bool` is never an int."""
+
+    kind: type | tuple[type, ...]
+    required: bool = True
+    max_len: int | None = None
+    nullable: bool = False
+    minimum: float | None = None
+    check: Callable[[Any], bool] | None = None
+
+
+@dataclass(frozen=True)
+class FrameSpec:
+    type: str
+    fields: dict[str, Field] = field(default_factory=dict)
+    roles: frozenset[str] | None = None  # None: every role in the room
 
 
 def _candidate_ok(value: Any) -> bool:
@@ -49,34 +67,35 @@ TO = Field(str, max_len=PEER_ID_MAX)
 SDP = Field(str, max_len=MAX_SDP)
 METRIC = Field((int, float), required=False, nullable=True, minimum=0)
 
-BUILTIN = (
-    FrameSpec(
-        "hello",
-        {"ticket": Field(str, required=False, max_len=128), "client": Field(str, False, 64)},
-    ),
-    FrameSpec("offer", {"to": TO, "sdp": SDP, "restart": Field(bool, required=False)}),
-    FrameSpec("answer", {"to": TO, "sdp": SDP}),
-    FrameSpec(
-        "candidate", {"to": TO, "candidate": Field(object, nullable=True, check=_candidate_ok)}
-    ),
-    FrameSpec("restart", {"to": TO}),
-    FrameSpec("ping", {"t": Field((int, float), required=False)}),
-    FrameSpec("resync"),
-    FrameSpec(
-        "quality",
-        {
-            "rtt_ms": METRIC,
-            "loss_pct": METRIC,
-            "bitrate_kbps": METRIC,
-            "audio_only_s": Field(int, required=False, minimum=0),
-            "video": Field(bool, required=False),
-        },
-    ),
-    FrameSpec("end", roles=frozenset({"specialist"})),
-    FrameSpec("bye"),
-)
-for _spec in BUILTIN:
-    register(_spec)
+FRAMES = {
+    spec.type: spec
+    for spec in (
+        FrameSpec(
+            "hello",
+            {"ticket": Field(str, required=False, max_len=128), "client": Field(str, False, 64)},
+        ),
+        FrameSpec("offer", {"to": TO, "sdp": SDP, "restart": Field(bool, required=False)}),
+        FrameSpec("answer", {"to": TO, "sdp": SDP}),
+        FrameSpec(
+            "candidate", {"to": TO, "candidate": Field(object, nullable=True, check=_candidate_ok)}
+        ),
+        FrameSpec("restart", {"to": TO}),
+        FrameSpec("ping", {"t": Field((int, float), required=False)}),
+        FrameSpec("resync"),
+        FrameSpec(
+            "quality",
+            {
+                "rtt_ms": METRIC,
+                "loss_pct": METRIC,
+                "bitrate_kbps": METRIC,
+                "audio_only_s": Field(int, required=False, minimum=0),
+                "video": Field(bool, required=False),
+            },
+        ),
+        FrameSpec("end", roles=frozenset({"specialist"})),
+        FrameSpec("bye"),
+    )
+}
 
 # Frames relayed to one named peer.
 DIRECTED = frozenset({"offer", "answer", "candidate", "restart"})
@@ -108,11 +127,10 @@ def _check_field(name: str, rule: Field, value: Any, ref: str) -> None:
 
 def validate(data: Any) -> FrameSpec:
     """Check a decoded frame against its spec; returns the spec."""
-    autodiscover()
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
         raise ProtocolError("malformed", _("A frame is a JSON object with a string “type”."))
     ref = data["type"]
-    spec = REGISTRY.get(ref)
+    spec = FRAMES.get(ref)
     if spec is None:
         raise ProtocolError("unknown_type", _("Unknown frame type."), ref[:64])
     if "from" in data:
@@ -139,8 +157,3 @@ def parse_frame(text: str | None) -> tuple[dict[str, Any], FrameSpec]:
     except ValueError as exc:
         raise ProtocolError("malformed", _("The frame is not valid JSON.")) from exc
     return data, validate(data)
-
-
-def frame_too_large(text: str | None, data: bytes | None, limit: int = MAX_FRAME_BYTES) -> bool:
-    size = len(text.encode()) if text is not None else len(data or b"")
-    return size > limit

@@ -4,7 +4,8 @@ Every ROOM_REAUTH_SECONDS one task per event loop re-reads, in four queries, whe
 connection is still in its room, its consult still joinable and its participant still allowed
 (`access.denied_among`), and closes the denied ones. The relay path then needs no query; a
 per-connection check every few seconds cost 400 sockets 80 queries a second (bench/).
-Revocations made by the room's own services are also pushed at once (`events.room_kick`).
+Revocations made by the room's own services are also pushed at once
+(`consults.realtime.send.room_kick`).
 
 A frame whose connection was not re-checked for three intervals (the database thread is
 busy: a join storm) waits for a batch, `check_now`, which runs the next one at once or joins
@@ -38,7 +39,7 @@ _running: dict[asyncio.AbstractEventLoop, "asyncio.Task[bool]"] = {}
 
 
 def interval() -> float:
-    return float(getattr(settings, "ROOM_REAUTH_SECONDS", 5))
+    return float(settings.ROOM_REAUTH_SECONDS)
 
 
 def watch(consumer: Watched) -> None:

@@ -146,7 +146,7 @@ def guest_invite_revoke(*, invite: GuestInvite, actor: User) -> GuestInvite:
         raise AppError(
             "not_allowed", _("Only the specialist or a coordinator can revoke."), status=403
         )
-    from consults.room.events import room_kick
+    from consults.realtime.send import room_kick
 
     with transaction.atomic():
         invite.revoked_at = timezone.now()

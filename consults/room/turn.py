@@ -28,7 +28,7 @@ def _is_turn(server: dict[str, Any]) -> bool:
 def ice_servers_for(peer: str) -> list[dict[str, Any]]:
     """settings.ICE_SERVERS, TURN entries stamped with fresh per-peer credentials."""
     secret = settings.TURN_SECRET
-    ttl = getattr(settings, "ROOM_TURN_TTL_SECONDS", 3600)
+    ttl = settings.ROOM_TURN_TTL_SECONDS
     servers = []
     for server in settings.ICE_SERVERS:
         entry = dict(server)

@@ -18,7 +18,7 @@ from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Facility, Patient, Specialty, StationRoom, User
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation, ConsultationEvent
-from consults.room.events import room_status_changed
+from consults.realtime.send import room_status_changed
 from consults.scheduling import engine, reminders, selectors
 from consults.scheduling.models import WaitlistEntry
 from consults.scheduling.waitlist import waitlist_offer_freed_slot

@@ -14,7 +14,8 @@ from clinics.models import User
 from clinics.selectors import station_staff
 from consults.access import consultations_at_desk_of
 from consults.models import Consultation
-from consults.room.events import notify_users, waitlist_offer_event
+from consults.realtime.events import waitlist_offer_event
+from consults.realtime.send import notify_users
 from consults.scheduling.models import WaitlistEntry
 from telehealth.errors import AppError
 

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +86,11 @@ class Daphne:
                 "-p",
                 str(self.port),
                 *(["-u", str(self.unix_socket)] if self.unix_socket else []),
+                # As deployed (deploy/systemd): daphne's own ceiling, above the sockets' limits.
+                "--websocket-max-message-size",
+                str(settings.WEBSOCKET_MAX_MESSAGE_BYTES),
+                "--websocket-max-frame-size",
+                str(settings.WEBSOCKET_MAX_MESSAGE_BYTES),
                 "telehealth.asgi:application",
             ],
             cwd=ROOT,

@@ -1,5 +1,6 @@
 """Notes over the consult socket: live propagation, presence, offline resend, access, audit."""
 
+import json
 import uuid
 from typing import Any
 
@@ -195,7 +196,7 @@ async def test_bad_frames_get_error_frames(cast: Any, consultation: Any, ws: Con
     refused = await nurse.expect("error")
     assert "spo2" in refused["fields"]
     await nurse.send({"type": "nonsense"})
-    assert (await nurse.expect("error"))["code"] == "unknown_frame"
+    assert (await nurse.expect("error"))["code"] == "unknown_type"
 
 
 async def test_socket_reads_and_writes_leave_ws_audit_entries(
@@ -231,7 +232,7 @@ async def test_it_closes_the_socket_for_those_not_on_the_consult_as_the_room_doe
     accepted, close_code, sock = await ws(user, consultation)
     assert accepted
     assert close_code == code
-    assert sock.first == {"type": "error", "code": reason, "message": reason}
+    assert sock.first == {"type": "error", "code": reason, "message": reason, "ref": None}
     assert not await sync_to_async(AuditEntry.objects.filter(channel="ws").exists)()
 
 
@@ -333,3 +334,29 @@ async def test_a_chat_message_after_sign_off_is_refused_with_report_signed_and_n
     assert state["type"] == "chat.state"
     assert [m["text"] for m in state["messages"]] == ["Chào bác sĩ"]
     assert await sync_to_async(ChatMessage.objects.count)() == 1
+
+
+async def test_it_refuses_a_note_save_with_an_unknown_field_as_rest_does(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    await nurse.send({**save_frame("x"), "author": "someone else"})
+    refused = await nurse.expect("error")
+    assert refused["code"] == "unknown_field"
+    assert list(refused["fields"]) == ["author"]
+    count = await sync_to_async(NoteRevision.objects.count)()
+    assert count == 0
+
+
+async def test_it_takes_the_largest_plan_the_rest_api_takes_even_escaped(
+    cast: Any, consultation: Any, ws: Connect
+) -> None:
+    _, _, specialist = await ws(cast.specialist, consultation)
+    text = "ệ" * 10_000  # the section limit, three fields of it
+    plan = {"text": text, "medications": text, "tests": text, "disposition": "referral"}
+    frame = {**save_frame("", section="plan"), "content": plan}
+    escaped = json.dumps(frame)  # ensure_ascii: every character as \uXXXX, ~180 KB
+    assert len(escaped.encode()) > 64 * 1024 * 2
+    await specialist.c.send_to(text_data=escaped)
+    saved = await specialist.expect("note.saved", wait=10)
+    assert saved["section"] == "plan"

@@ -1,5 +1,5 @@
 """The Redis channel layer keeps a message whose receiver left in the middle of pulling it
-(consults/room/channel_layer.py), against real Redis through a proxy that can hold Redis'
+(consults/realtime/layer.py), against real Redis through a proxy that can hold Redis'
 replies: the moment between Redis popping the message and the client reading it is made to
 last, and the receiving consumer leaves inside it."""
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from consults.room.channel_layer import RedisChannelLayer
+from consults.realtime.layer import RedisChannelLayer
 
 pytestmark = [pytest.mark.redis]
 

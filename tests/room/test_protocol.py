@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consults.room.protocol import MAX_SDP, ProtocolError, frame_too_large, parse_frame, validate
-from consults.room.registry import REGISTRY, Field, FrameSpec, register
+from consults.realtime.guard import frame_bytes
+from consults.room.protocol import FRAMES, MAX_SDP, ProtocolError, parse_frame, validate
 
 
 def test_a_minimal_offer_is_valid() -> None:
@@ -65,27 +65,14 @@ def test_bytes_and_invalid_json_are_malformed() -> None:
 
 
 def test_the_size_limit_is_counted_in_utf8_bytes() -> None:
-    assert not frame_too_large("a" * 65536, None)
-    assert frame_too_large("ệ" * 30000, None)  # 3 bytes each
+    assert frame_bytes({"text": "a" * 65536}) == 65536
+    assert frame_bytes({"text": "ệ" * 30000}) == 90000  # 3 bytes each
 
 
-def test_every_builtin_frame_of_the_doc_is_registered() -> None:
+def test_every_frame_of_the_doc_is_declared() -> None:
     documented = {"hello", "offer", "answer", "candidate", "restart", "ping", "resync",
                   "quality", "end", "bye"}  # fmt: skip
-    assert documented <= set(REGISTRY)
-
-
-def test_an_extension_frame_is_validated_by_its_own_fields() -> None:
-    spec = FrameSpec("test.echo", {"text": Field(str, max_len=5)})
-    register(spec)
-    try:
-        assert validate({"type": "test.echo", "text": "hi"}) is spec
-        with pytest.raises(ProtocolError):
-            validate({"type": "test.echo", "text": "too long"})
-        with pytest.raises(ValueError, match="already registered"):
-            register(spec)
-    finally:
-        del REGISTRY["test.echo"]
+    assert documented == set(FRAMES)
 
 
 @given(

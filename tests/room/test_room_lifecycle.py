@@ -1,5 +1,6 @@
 """Waiting room and lifecycle driven by the room; the specialist's live feed; heartbeat TTL."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -77,6 +78,8 @@ async def test_the_feed_snapshot_lists_waiting_consults(open_room: Opener, cast,
 async def test_the_feed_refuses_an_anonymous_user_with_4401() -> None:
     comm = WebsocketCommunicator(application, "/ws/notifications/", headers=[(b"origin", ORIGIN)])
     await comm.connect()
+    refused = json.loads((await comm.receive_output())["text"])
+    assert refused["code"] == "not_authenticated"
     assert (await comm.receive_output())["code"] == 4401
     await comm.disconnect()
 

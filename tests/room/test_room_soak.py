@@ -9,9 +9,9 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from consults.realtime.groups import room_group
+from consults.realtime.layer import RedisChannelLayer
 from consults.room import reauth
-from consults.room.channel_layer import RedisChannelLayer
-from consults.room.events import room_group
 from consults.room.models import RoomPeer
 from tests.room.conftest import Opener
 

@@ -51,8 +51,8 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "snapshot",
         "snapshot",
         "snapshot",
-        "close:4401",
-        "close:4401",
+        "error:not_authenticated close:4401",
+        "error:not_authenticated close:4401",
     ),
     "/ws/precall/": (
         "open",
@@ -62,8 +62,8 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "open",
         "open",
         "open",
-        "close:4401",
-        "close:4401",
+        "error:not_authenticated close:4401",
+        "error:not_authenticated close:4401",
     ),
     "/ws/consultations/{id}/notes/": (  # the room's codes (docs/decisions.md)
         "notes.state",

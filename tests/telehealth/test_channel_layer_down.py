@@ -18,7 +18,7 @@ def layer_down(settings: Any) -> None:
     # Nothing listens on the discard port: every send to this layer fails at once.
     settings.CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "consults.room.channel_layer.RedisChannelLayer",
+            "BACKEND": "consults.realtime.layer.RedisChannelLayer",
             "CONFIG": {"hosts": ["redis://127.0.0.1:9/0"]},
         }
     }

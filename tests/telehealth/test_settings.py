@@ -57,7 +57,7 @@ def test_postgres_and_redis_come_from_urls(monkeypatch: pytest.MonkeyPatch) -> N
         "telehealth",
     )
     layer = s["CHANNEL_LAYERS"]["default"]
-    assert layer["BACKEND"] == "consults.room.channel_layer.RedisChannelLayer"
+    assert layer["BACKEND"] == "consults.realtime.layer.RedisChannelLayer"
     assert layer["CONFIG"]["hosts"] == [
         {"address": "redis://cache.internal:6379/2", "socket_timeout": 30, "max_connections": 2000}
     ]
