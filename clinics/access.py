@@ -4,9 +4,11 @@ What a user may not see is a 404 (`not_found`), never a 403 that confirms it exi
 """
 
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Consent, Facility, Membership, Patient, User
@@ -20,21 +22,73 @@ def memberships_of(user: Any, role: str | None = None) -> QuerySet[Membership]:
     return qs.filter(role=role) if role else qs
 
 
-def is_admin(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.is_superuser) or memberships_of(user, Membership.Role.ADMIN).exists()
+# What makes a membership "staff of a station": station-staff role at a commune station.
+STATION_STAFF = Q(role=Membership.Role.STATION_STAFF, facility__kind=Facility.Kind.COMMUNE_STATION)
 
 
 def station_staff_memberships() -> QuerySet[Membership]:
-    """What makes someone staff of a station: an active station-staff membership at a
-    commune station. Who may act for a station (station_ids_of) and who hears from it
-    (clinics.selectors.station_staff) both start here."""
-    return Membership.objects.filter(
-        is_active=True,
-        role=Membership.Role.STATION_STAFF,
-        facility__kind=Facility.Kind.COMMUNE_STATION,
+    """Active station-staff memberships. Who may act for a station (station_ids_of, Standing)
+    and who hears from it (clinics.selectors.station_staff) both start here."""
+    return Membership.objects.filter(STATION_STAFF, is_active=True)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Who a user is, as access rules need it: plain data, so that a rule over it answers
+    the same for one user (`standing_of`) and for many read at once (`standings_of`)."""
+
+    user_id: int | None
+    admin: bool
+    stations: frozenset[int]  # where the user is station staff
+    coordinated: frozenset[int]  # hospitals where the user is a coordinator
+
+
+NOBODY = Standing(None, False, frozenset(), frozenset())
+
+
+def _standing(user_id: int, superuser: bool, rows: Iterable[tuple[str, int, bool]]) -> Standing:
+    """Active memberships (role, facility id, is station staff) → Standing."""
+    rows = list(rows)
+    return Standing(
+        user_id=user_id,
+        admin=superuser or any(role == Membership.Role.ADMIN for role, _f, _s in rows),
+        stations=frozenset(facility for _r, facility, staff in rows if staff),
+        coordinated=frozenset(
+            facility for role, facility, _s in rows if role == Membership.Role.COORDINATOR
+        ),
     )
+
+
+def _membership_rows(user_ids: Iterable[int]) -> QuerySet[Membership, tuple[int, str, int, bool]]:
+    return (
+        Membership.objects.filter(user_id__in=list(user_ids), is_active=True)
+        .annotate(staff=ExpressionWrapper(STATION_STAFF, output_field=BooleanField()))
+        .values_list("user_id", "role", "facility_id", "staff")
+    )
+
+
+def standing_of(user: Any) -> Standing:
+    """One query. A deactivated account has no standing (it cannot sign in either)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NOBODY
+    rows = ((role, facility, staff) for _u, role, facility, staff in _membership_rows([user.pk]))
+    return _standing(user.pk, bool(user.is_superuser), rows)
+
+
+def standings_of(user_ids: Iterable[int]) -> dict[int, Standing]:
+    """standing_of for many users in two queries, read fresh from the database (the room's
+    re-check: a membership or an account may have changed since the user was loaded)."""
+    ids = set(user_ids)
+    accounts = User.objects.filter(pk__in=ids, is_active=True).values_list("pk", "is_superuser")
+    rows: dict[int, list[tuple[str, int, bool]]] = {}
+    for uid, role, facility, staff in _membership_rows(ids):
+        rows.setdefault(uid, []).append((role, facility, staff))
+    found = {uid: _standing(uid, superuser, rows.get(uid, [])) for uid, superuser in accounts}
+    return {uid: found.get(uid, NOBODY) for uid in ids}
+
+
+def is_admin(user: Any) -> bool:
+    return standing_of(user).admin
 
 
 def station_ids_of(user: Any) -> list[int]:
@@ -63,19 +117,18 @@ def patients_visible_to(user: User) -> QuerySet[Patient]:
     """Station staff: their station's patients. Specialists: patients of consults they are on.
     Coordinators: patients of consults at their hospital. Admins: all."""
     qs = Patient.objects.select_related("station")
-    if not user.is_authenticated:
+    standing = standing_of(user)
+    if standing.user_id is None:
         return qs.none()
-    if is_admin(user):
+    if standing.admin:
         return qs
-    from consults.models import Consultation
-
-    condition: Any = Q(station_id__in=station_ids_of(user))
-    condition |= Exists(Consultation.objects.filter(patient=OuterRef("pk"), specialist_id=user.pk))
-    coordinated = hospital_ids_of(user, Membership.Role.COORDINATOR)
-    if coordinated:
-        condition |= Exists(
-            Consultation.objects.filter(patient=OuterRef("pk"), hospital_id__in=coordinated)
-        )
+    # Through the reverse relation, in a subquery: clinics (who and where) does not import
+    # consults (what happens), and a join would repeat a patient once per consult.
+    on_consults = Q(consultations__specialist_id=standing.user_id)
+    if standing.coordinated:
+        on_consults |= Q(consultations__hospital_id__in=standing.coordinated)
+    condition = Q(station_id__in=standing.stations)
+    condition |= Q(pk__in=Patient.objects.filter(on_consults).values("pk"))
     return qs.filter(condition)
 
 

@@ -1,8 +1,11 @@
 """Who may read and write a consult's notes. Built on consults.access: what a user may not
-see is a 404; a visible consult that the user is not on is read-only for them."""
+see is a 404; a visible consult that the user is not on is read-only for them, and its
+attachments (photos, scans of the patient) do not exist for them at all: 404 on every
+attachment path, upload included (docs/decisions.md 16)."""
 
 from typing import Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clinics.access import parse_uuid
@@ -32,25 +35,27 @@ def notes_get_for_writer(user: User, consultation_id: Any) -> Consultation:
     return consultation
 
 
+def _attachment_consults(user: User) -> QuerySet[Consultation]:
+    """The consults whose attachments the user may list, upload, download: its participants'."""
+    return can_join_consultation.filter(user, consultations_visible_to(user))
+
+
 def notes_get_for_participant(user: User, consultation_id: Any) -> Consultation:
-    """Attachment downloads: participants only, everyone else a 404."""
-    consultation = consultation_get_for_user(user, consultation_id)
-    if not can_join_consultation(user, consultation):
-        raise not_found(_("No such consultation."))
-    return consultation
+    """The attachments' consult (list, upload, download), or 404 to everyone not on it."""
+    try:
+        return _attachment_consults(user).get(external_id=parse_uuid(consultation_id))
+    except Consultation.DoesNotExist as exc:
+        raise not_found(_("No such consultation.")) from exc
 
 
 def attachment_get_for_user(user: User, attachment_id: Any) -> Attachment:
     """An attachment is seen by the consult's participants, as its download is."""
     try:
-        attachment = Attachment.objects.select_related("consultation__patient", "uploaded_by").get(
-            consultation__in=consultations_visible_to(user), external_id=parse_uuid(attachment_id)
+        return Attachment.objects.select_related("consultation__patient", "uploaded_by").get(
+            consultation__in=_attachment_consults(user), external_id=parse_uuid(attachment_id)
         )
     except Attachment.DoesNotExist as exc:
         raise not_found() from exc
-    if not can_join_consultation(user, attachment.consultation):
-        raise not_found()
-    return attachment
 
 
 def addendum_get_for_user(user: User, addendum_id: Any) -> Addendum:

@@ -147,7 +147,7 @@ class AttachmentListView(APIView):
     @extend_schema(request=serializers.AttachmentUploadSerializer, responses={201: dict})
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
-        consultation = notes_get_for_writer(user, id)
+        consultation = notes_get_for_participant(user, id)
 
         def write() -> Response:
             body = serializers.AttachmentUploadSerializer(data=request.data)

@@ -1,23 +1,32 @@
 """Who is in a consult's room: staff of its station, its specialist, its invited guests.
 
-`room_participant(...)` resolves a user or a guest invitation into a `Participant` or raises
-`RoomDenied` with the close code of docs/signaling.md (4404, 4403, 4409).
+The rules are consults.access's (`room_role`, `is_joinable` and their bulk forms), and the
+guests' own (`guest_is_valid`, below: an invitation is the room's); this module applies them
+to a connection. `room_participant(...)` resolves a user or
+a guest invitation into a `Participant` or raises `RoomDenied` with the close code of
+docs/signaling.md (4404, 4403, 4409); `denied_among` re-checks many live connections at once.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils import timezone
 
-from clinics.access import parse_uuid, station_staff_memberships
+from clinics.access import parse_uuid
 from clinics.models import User
-from consults.access import is_assigned_specialist, is_station_side
+from consults.access import JOINABLE as JOINABLE  # the room's vocabulary, defined there
+from consults.access import (
+    ConsultFacts,
+    Facts,
+    is_joinable,
+    room_role,
+    room_roles_among,
+)
 from consults.models import Consultation
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.room.models import GuestInvite
 from telehealth.errors import AppError
-
-S = Consultation.Status
-JOINABLE = frozenset({S.BOOKED, S.CHECKED_IN, S.IN_PROGRESS, S.INTERRUPTED})
 
 
 @dataclass(frozen=True)
@@ -28,14 +37,6 @@ class Participant:
     name: str
     user: User | None = None
     guest: GuestInvite | None = None
-
-
-def room_role(user: User, consultation: Consultation) -> str | None:
-    if is_station_side(user, consultation):
-        return "station"
-    if is_assigned_specialist(user, consultation):
-        return "specialist"
-    return None
 
 
 def consultation_by_id(consultation_id: str) -> Consultation:
@@ -49,10 +50,6 @@ def consultation_by_id(consultation_id: str) -> Consultation:
         )
     except (Consultation.DoesNotExist, AppError) as exc:
         raise RoomDenied(CloseCode.NOT_FOUND, "not_found") from exc
-
-
-def guest_is_valid(guest: GuestInvite) -> bool:
-    return guest.revoked_at is None and guest.expires_at > timezone.now()
 
 
 def room_participant(
@@ -76,52 +73,65 @@ def room_participant(
         participant = Participant(consult, f"u:{user.external_id}", role, user.display_name, user)
     else:
         raise RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated")
-    if participant.consultation.status not in JOINABLE:
+    if not is_joinable(participant.consultation):
         raise RoomDenied(CloseCode.NOT_JOINABLE, "not_joinable")
     return participant
 
 
 def denied_among(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
     """Re-check many live connections in four queries: each is still in the room, its consult
-    still joinable, and its participant still allowed. Returns the denied ones by peer id."""
+    still joinable, and its participant still joins in the role it joined in
+    (room_roles_among) or holds a valid invitation (valid_guests_among). Returns the denied
+    ones by peer id."""
     from consults.room.models import RoomPeer
 
-    rows = {
-        row["peer_id"]: row
-        for row in RoomPeer.objects.filter(peer_id__in=[peer for peer, _ in items]).values(
-            "peer_id",
-            "consultation__status",
-            "consultation__station_id",
-            "consultation__specialist_id",
-        )
+    rows = RoomPeer.objects.filter(peer_id__in=[peer for peer, _ in items]).values_list(
+        "peer_id",
+        "consultation_id",
+        "consultation__station_id",
+        "consultation__specialist_id",
+        "consultation__hospital_id",
+        "consultation__status",
+    )
+    present = {
+        peer: (consult, ConsultFacts(station, specialist, hospital, status))
+        for peer, consult, station, specialist, hospital, status in rows
     }
-    user_ids = {p.user.pk for _, p in items if p.user is not None}
-    active = set(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
-    stations = set(
-        station_staff_memberships()
-        .filter(user_id__in=user_ids)
-        .values_list("user_id", "facility_id")
+    facts: dict[int, Facts] = dict(present.values())
+    roles = room_roles_among(
+        ((p.user.pk, p.consultation.pk) for _, p in items if p.user is not None), facts
     )
-    guest_ids = {p.guest.pk for _, p in items if p.guest is not None}
-    guests = set(
-        GuestInvite.objects.filter(
-            pk__in=guest_ids, revoked_at__isnull=True, expires_at__gt=timezone.now()
-        ).values_list("pk", flat=True)
-    )
+    guests = valid_guests_among(p.guest.pk for _, p in items if p.guest is not None)
     denied: dict[str, RoomDenied] = {}
     for peer, p in items:
-        row = rows.get(peer)
-        if row is None:
+        if peer not in present:
             denied[peer] = RoomDenied(CloseCode.NOT_JOINABLE, "replaced")
-        elif row["consultation__status"] not in JOINABLE:
+        elif not is_joinable(present[peer][1]):
             denied[peer] = RoomDenied(CloseCode.NOT_JOINABLE, "not_joinable")
         elif p.user is not None:
-            uid = p.user.pk
-            allowed = (
-                p.role == "station" and (uid, row["consultation__station_id"]) in stations
-            ) or (p.role == "specialist" and row["consultation__specialist_id"] == uid)
-            if uid not in active or not allowed:
+            if roles.get((p.user.pk, p.consultation.pk)) != p.role:
                 denied[peer] = RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
         elif p.guest is None or p.guest.pk not in guests:
             denied[peer] = RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
     return denied
+
+
+# --- guests: an invitation is a room resource, so its rule lives with the room ---------
+
+
+def _guest_valid(revoked_at: datetime | None, expires_at: datetime, now: datetime) -> bool:
+    return revoked_at is None and expires_at > now
+
+
+def guest_is_valid(guest: GuestInvite) -> bool:
+    """An invitation lets its guest in until it is revoked or expires."""
+    return _guest_valid(guest.revoked_at, guest.expires_at, timezone.now())
+
+
+def valid_guests_among(guest_ids: Iterable[int]) -> set[int]:
+    """guest_is_valid for many invitations (by primary key) in one query."""
+    now = timezone.now()
+    rows = GuestInvite.objects.filter(pk__in=list(guest_ids)).values_list(
+        "pk", "revoked_at", "expires_at"
+    )
+    return {pk for pk, revoked_at, expires_at in rows if _guest_valid(revoked_at, expires_at, now)}

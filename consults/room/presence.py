@@ -12,15 +12,18 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry
+from consults.access import can_end
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.send import room_status_changed
 from consults.room.access import Participant
 from consults.room.models import RoomPeer, RoomState
+from telehealth.errors import AppError
 
 S = Consultation.Status
 
@@ -169,7 +172,10 @@ def peer_lookup(*, consultation: Consultation, peer_id: str) -> RoomPeer | None:
 
 
 def room_end(*, consultation: Consultation, actor: Any) -> Consultation:
-    """The specialist's explicit end: the only way the room completes a consult."""
+    """The specialist's explicit end: the only way the room completes a consult. Raises
+    AppError `not_allowed` (403) for anyone else (`can_end`), whichever path asks."""
+    if not can_end(actor, consultation):
+        raise AppError("not_allowed", _("Only the specialist ends the consult."), status=403)
     with transaction.atomic():
         _transition(consultation, S.COMPLETED, actor, "ended by the specialist")
     return consultation

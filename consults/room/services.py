@@ -11,15 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from clinics.models import Membership, User
+from clinics.models import User
+from consults.access import can_invite_guests, is_joinable, room_role
 from consults.models import Consultation
 from consults.realtime.close import CloseCode, RoomDenied
-from consults.room.access import (
-    JOINABLE,
-    Participant,
-    room_participant,
-    room_role,
-)
+from consults.room.access import Participant, guest_is_valid, room_participant
 from consults.room.models import CallQualityReport, GuestInvite, RoomTicket
 from telehealth.errors import AppError
 
@@ -51,13 +47,18 @@ def room_ticket_issue(
     return token, ticket
 
 
+def require_joinable(consultation: Consultation) -> None:
+    """The REST face of the room's 4409: every ticket and invitation path refuses alike."""
+    if not is_joinable(consultation):
+        raise AppError("not_joinable", _("This consultation cannot be joined now."), status=409)
+
+
 def room_ticket_for_user(*, consultation: Consultation, actor: User) -> tuple[str, RoomTicket]:
     if room_role(actor, consultation) is None:
         raise AppError(
             "not_a_participant", _("You are not a participant of this consultation."), status=403
         )
-    if consultation.status not in JOINABLE:
-        raise AppError("not_joinable", _("This consultation cannot be joined now."), status=409)
+    require_joinable(consultation)
     return room_ticket_issue(consultation=consultation, user=actor)
 
 
@@ -98,17 +99,6 @@ def room_participant_resolve(*, consultation_id: str, user: Any, ticket: str | N
 # --- guests ----------------------------------------------------------------------------
 
 
-def can_invite_guests(user: User, consultation: Consultation) -> bool:
-    if consultation.specialist_id == user.pk:
-        return True
-    return Membership.objects.filter(
-        user=user,
-        is_active=True,
-        role=Membership.Role.COORDINATOR,
-        facility=consultation.hospital,
-    ).exists()
-
-
 def guest_invite_create(
     *, consultation: Consultation, kind: str, minutes: int, actor: User
 ) -> tuple[GuestInvite, str]:
@@ -117,8 +107,7 @@ def guest_invite_create(
         raise AppError(
             "not_allowed", _("Only the specialist or a coordinator can invite."), status=403
         )
-    if consultation.status not in JOINABLE:
-        raise AppError("not_joinable", _("This consultation cannot be joined now."), status=409)
+    require_joinable(consultation)
     invite = GuestInvite.objects.create(
         consultation=consultation,
         kind=kind,
@@ -159,12 +148,14 @@ def guest_invite_revoke(*, invite: GuestInvite, actor: User) -> GuestInvite:
 
 
 def guest_join(*, token: str, display_name: str) -> tuple[str, RoomTicket]:
-    """A guest names themself on the link page and gets a room ticket."""
+    """A guest names themself on the link page and gets a room ticket: refused as a room
+    ticket is (403 for a dead link, 409 `not_joinable` for a consult that cannot be joined)."""
     invite = guest_invite_from_token(token)
-    if invite is None or invite.revoked_at is not None or invite.expires_at <= timezone.now():
+    if invite is None or not guest_is_valid(invite):
         raise AppError(
             "invite_invalid", _("This invitation link is not valid any more."), status=403
         )
+    require_joinable(invite.consultation)
     name = display_name.strip()[:80]
     if not name:
         raise AppError(

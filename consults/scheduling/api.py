@@ -28,6 +28,7 @@ from consults.access import (
     can_cancel,
     can_check_in,
     can_manage,
+    can_record_no_show,
     consultation_get_for_user,
     consultations_visible_to,
 )
@@ -297,7 +298,7 @@ class NoShow(_Action):
     def act(self, request: Request, user: User, consult: Consultation) -> Consultation:
         body = NoShowSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if not (can_check_in(user, consult) or consult.specialist_id == user.pk):
+        if not can_record_no_show(user, consult):
             raise forbidden(_("Only the station or the specialist records a no-show."))
         return services.consultation_mark_no_show(
             consultation=consult,

@@ -10,13 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinics.access import (
-    patient_get_for_user,
-    station_ids_of,
-)
+from clinics.access import station_patient_get
 from clinics.audit import Via
 from clinics.idempotency import Shown, idempotent
 from clinics.models import Facility, Specialty, User
+from consults.access import is_station_side
 from consults.scheduling import selectors, triage
 from consults.scheduling.models import ConsultRequest
 from consults.scheduling.serializers import (
@@ -37,10 +35,6 @@ CONSULT_REQUEST = Shown(
     lambda user, id: triage.request_get_for_user(user, id).consultation,
     lambda consult: consult.patient,
 )
-
-
-def is_requesting_station(user: User, req: ConsultRequest) -> bool:
-    return req.consultation.station_id in station_ids_of(user)
 
 
 def _forbidden(message: Any) -> AppError:
@@ -71,9 +65,7 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
             body = RequestCreateSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = body.validated_data
-            patient = patient_get_for_user(user, data["patient"])
-            if patient.station_id not in station_ids_of(user):
-                raise not_found(_("No such patient."))
+            patient = station_patient_get(user, data["patient"])
             hospital = (
                 Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION)
                 .filter(external_id=data["hospital"])
@@ -122,7 +114,7 @@ class RequestAction(APIView):
         user = request_user(request)
         req = triage.request_get_for_user(user, id)
         if self.action == "answer":
-            if not is_requesting_station(user, req):
+            if not is_station_side(user, req.consultation):
                 raise _forbidden(_("Only the requesting station answers."))
         elif not triage.can_triage(user, req):
             raise _forbidden(_("Only the hospital's coordinators triage requests."))

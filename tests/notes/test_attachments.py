@@ -114,6 +114,18 @@ def test_only_participants_can_download(cast: Any, api: Any, consultation: Any, 
         assert api(getattr(cast, who)).get(notes_url(consultation, rest)).status_code == 404
 
 
+@pytest.mark.parametrize("who", ["coordinator", "admin"])
+def test_a_reader_who_is_not_on_the_consult_cannot_even_upload(
+    cast: Any, api: Any, consultation: Any, who: str
+) -> None:
+    """The attachments exist for the participants only: 404 to an upload too, as to a
+    download, although this reader sees the consult and its notes (docs/decisions.md 16)."""
+    assert api(getattr(cast, who)).get(notes_url(consultation, "")).status_code == 200
+    r = upload(api, getattr(cast, who), consultation, "a.png", png_bytes((20, 20)))
+    assert (r.status_code, r.json()["code"]) == (404, "not_found")
+    assert not Attachment.objects.exists()
+
+
 def test_an_unknown_attachment_id_is_404(cast: Any, api: Any, consultation: Any) -> None:
     r = api(cast.nurse).get(notes_url(consultation, "attachments/not-a-uuid/"))
     assert r.status_code == 404

@@ -10,8 +10,10 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from consults.models import Consultation
+from consults.room import presence
 from consults.room.models import GuestInvite, RoomTicket
 from consults.room.turn import ice_servers_for, turn_credentials
+from telehealth.errors import AppError
 from tests.room.conftest import Opener
 
 S = Consultation.Status
@@ -212,3 +214,35 @@ def test_only_turn_entries_get_credentials(settings) -> None:
     assert "username" not in stun
     assert turn["username"].endswith(":p-1")
     assert turn["credential"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["nurse", "coordinator", "admin", "other_specialist", None])
+def test_room_end_refuses_anyone_but_the_consults_specialist(cast, consultation, who) -> None:
+    """Whichever path calls it (REST, the socket's `end`): the service checks its actor."""
+    Consultation.objects.filter(pk=consultation.pk).update(status=S.IN_PROGRESS)
+    consultation.refresh_from_db()
+    actor = getattr(cast, who) if who else None  # None: a guest has no account
+    with pytest.raises(AppError) as refused:
+        presence.room_end(consultation=consultation, actor=actor)
+    assert (refused.value.code, refused.value.status) == ("not_allowed", 403)
+    consultation.refresh_from_db()
+    assert consultation.status == S.IN_PROGRESS
+    presence.room_end(consultation=consultation, actor=cast.specialist)
+    assert Consultation.objects.get(pk=consultation.pk).status == S.COMPLETED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("status", [S.COMPLETED, S.CANCELLED, S.REQUESTED])
+def test_a_guest_link_gives_no_ticket_for_a_consult_that_cannot_be_joined(
+    api, cast, consultation, status
+) -> None:
+    _guest_id, token = _guest_link(api, cast, consultation)
+    Consultation.objects.filter(pk=consultation.pk).update(status=status)
+    as_guest = api(None).post(
+        "/api/v1/room/guest-ticket/", {"token": token, "display_name": "Guest"}, format="json"
+    )
+    as_specialist = api(cast.specialist).post(ticket_url(consultation))
+    assert as_guest.status_code == as_specialist.status_code == 409
+    assert as_guest.json()["code"] == as_specialist.json()["code"] == "not_joinable"
+    assert not RoomTicket.objects.exists()

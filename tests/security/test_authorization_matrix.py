@@ -80,7 +80,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/api/v1/consultations/{id}/notes/chat/', 'get'): (200, 404, 200, 404, 200, 404, 200, 401, 401),
     ('/api/v1/consultations/{id}/notes/chat/', 'post'): (400, 404, 400, 404, 403, 404, 403, 401, 401),
     ('/api/v1/consultations/{id}/notes/attachments/', 'get'): (200, 404, 200, 404, 404, 404, 404, 401, 401),
-    ('/api/v1/consultations/{id}/notes/attachments/', 'post'): (415, 404, 415, 404, 403, 404, 403, 401, 401),
+    ('/api/v1/consultations/{id}/notes/attachments/', 'post'): (415, 404, 415, 404, 404, 404, 404, 401, 401),
     ('/api/v1/consultations/{id}/notes/attachments/{attachment_id}/', 'get'): (200, 404, 200, 404, 404, 404, 404, 401, 401),
     ('/api/v1/consultations/{id}/notes/attachments/{attachment_id}/thumbnail/', 'get'): (200, 404, 200, 404, 404, 404, 404, 401, 401),
     # report rows read the world's signed consult
