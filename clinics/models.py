@@ -278,7 +278,8 @@ class IdempotencyRecord(models.Model):
 
 
 class LoginFailure(models.Model):
-    """Failed logins, counted per username and per IP to slow down guessing."""
+    """A failed login: the record an operator reads after a guessing run. The throttle
+    counts in LoginBucket, not here."""
 
     username = models.CharField(max_length=150, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
@@ -286,3 +287,32 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class LoginBucket(models.Model):
+    """Failed logins counted against one limit within one window (clinics/login.py).
+
+    A pair bucket names a username and an address, an account bucket only the username
+    (`ip` empty), an address bucket only the address (`username` empty).
+    """
+
+    class Kind(models.TextChoices):
+        PAIR = "pair"
+        ACCOUNT = "account"
+        ADDRESS = "address"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    username = models.CharField(max_length=150, blank=True)
+    ip = models.CharField(max_length=45, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    window_start = models.DateTimeField(default=timezone.now)
+    # Pair buckets: the last successful login of this username from this address.
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "username", "ip"], name="login_bucket_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.username} {self.ip}: {self.failures}"

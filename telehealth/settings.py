@@ -226,9 +226,22 @@ LOGOUT_REDIRECT_URL = "frontend:login"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30))
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 
-# Login throttling: failures per username and per IP within the window.
+# Login throttling (clinics/login.py, docs/architecture.md "Login throttling"): failed logins
+# within the window, per username from one address, per username from every address, and per
+# address for every username. A whole station sits behind one address: ~10 staff, each held
+# to LOGIN_FAILURE_LIMIT, stay well below the address's limit.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_ACCOUNT_FAILURE_LIMIT = env_int("LOGIN_ACCOUNT_FAILURE_LIMIT", 20)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 100)
 LOGIN_FAILURE_WINDOW = timedelta(minutes=env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15))
+# An address that logged in to an account within this many days is held to its own limit
+# only, so guessing from elsewhere never locks the owner out at her usual desk.
+LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 30)
+if not 1 <= LOGIN_FAILURE_LIMIT <= min(LOGIN_ACCOUNT_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT):
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT must be at least 1 and at most LOGIN_ACCOUNT_FAILURE_LIMIT "
+        "and LOGIN_ADDRESS_FAILURE_LIMIT"
+    )
 # Failures name a username and a client address (personal data, Decree 13/2023): kept a few
 # days, so an operator can look into a guessing run after it, then purged
 # (purge_login_failures). Never less than the window, or the throttle would forget too early.
