@@ -34,6 +34,11 @@ def shown(value: str) -> str:
     return _UNSTORABLE.sub("\ufffd", value)
 
 
+def refusal(char: str) -> str:
+    """The message for a value holding `char` (as unstorable() names it)."""
+    return _("Contains a character that cannot be stored (%(char)s). Remove it.") % {"char": char}
+
+
 def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
     """(path, text) of every string in a JSON-like value, keys included; iterative, so a
     deeply nested value cannot exhaust the stack."""
@@ -59,10 +64,7 @@ def text_errors(value: Any) -> dict[str, list[str]]:
     for path, text in _strings(value, ""):
         char = unstorable(text)
         if char is not None:
-            errors.setdefault(shown(path) or "__all__", []).append(
-                _("Contains a character that cannot be stored (%(char)s). Remove it.")
-                % {"char": char}
-            )
+            errors.setdefault(shown(path) or "__all__", []).append(refusal(char))
     return errors
 
 

@@ -258,3 +258,16 @@ def test_a_name_with_an_invisible_character_is_refused(
     response = post_raw(api(cast.nurse), new_patient(**{field: f"Hoàng{char} Lan"}))
     assert_error(response, 400, "invalid", field)
     assert f"U+{ord(char):04X}" in response.json()["fields"][field][0]
+
+
+def test_a_nul_in_the_idempotency_key_is_refused(
+    cast: Cast, api: Any, nothing_written: None
+) -> None:
+    response = api(cast.nurse).post(
+        LIST,
+        json.dumps(new_patient()),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="retry\x00-1",
+    )
+    assert_error(response, 400, "invalid_idempotency_key")
+    assert "U+0000" in response.json()["message"]
