@@ -47,6 +47,31 @@ def test_a_body_at_the_depth_limit_reaches_the_serializer(cast: Cast, api: Any) 
     assert api_error(response, 400, "invalid")["fields"].keys() >= {"full_name"}
 
 
+def test_a_raw_nul_byte_is_not_json(cast: Cast, api: Any) -> None:
+    body = json.dumps(new_patient(full_name="Lan")).replace("Lan", "La\x00n")
+    response = api(cast.nurse).post(LIST, body, content_type="application/json")
+    api_error(response, 400, "malformed_request")
+
+
+def test_an_escape_in_another_charset_is_found(cast: Cast, api: Any) -> None:
+    before = counts()
+    body = json.dumps(new_patient(full_name="Lan\x00")).encode("utf-16")
+    response = api(cast.nurse).post(LIST, body, content_type="application/json; charset=utf-16")
+    assert list(api_error(response, 400, "invalid")["fields"]) == ["full_name"]
+    assert counts() == before
+
+
+def test_a_backslash_before_u0000_is_plain_text(cast: Cast, api: Any) -> None:
+    body = json.dumps(new_patient(address="Thôn \\u0000 [ghi chú]"))
+    assert api(cast.nurse).post(LIST, body, content_type="application/json").status_code == 201
+    assert Patient.objects.get(address__startswith="Thôn").address == "Thôn \\u0000 [ghi chú]"
+
+
+def test_brackets_inside_text_do_not_count_as_depth(cast: Cast, api: Any) -> None:
+    body = json.dumps(new_patient(address="[" * 200))
+    assert api(cast.nurse).post(LIST, body, content_type="application/json").status_code == 201
+
+
 def test_a_body_over_the_limit_is_413_request_too_large(
     cast: Cast, api: Any, settings: Any
 ) -> None:
