@@ -35,6 +35,7 @@ from clinics.models import AuditEntry, IdempotencyRecord, Patient, User
 from clinics.retention import delete_in_batches
 from telehealth.auth import request_user
 from telehealth.errors import AppError
+from telehealth.storable import refusal, unstorable
 
 HEADER = "Idempotency-Key"
 
@@ -114,6 +115,8 @@ def idempotent(
         raise AppError(
             "invalid_idempotency_key", _("The Idempotency-Key header is too long (max 100).")
         )
+    if char := unstorable(key):
+        raise AppError("invalid_idempotency_key", refusal(char))
     digest = _digest(request)
     lookup = {"user": request.user, "scope": scope, "key": key}
     existing = IdempotencyRecord.objects.filter(**lookup).first()

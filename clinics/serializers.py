@@ -1,3 +1,5 @@
+import re
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -10,6 +12,7 @@ from clinics.validators import (
     normalize_id,
     validate_citizen_id,
     validate_insurance_number,
+    validate_person_name,
     validate_phone,
 )
 from telehealth.serializers import StrictModelSerializer, StrictSerializer
@@ -21,6 +24,21 @@ def _run(validator: Any, value: str) -> str:
     except DjangoValidationError as exc:
         raise serializers.ValidationError(exc.messages) from exc
     return value
+
+
+class BirthDateField(serializers.DateField):
+    """An ISO date that does not exist (1990-02-31) is said to be no real date; DRF would
+    answer that its format is wrong, which sends the nurse looking at the wrong thing."""
+
+    _ISO_SHAPE = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}\s*")
+
+    def to_internal_value(self, value: Any) -> date:
+        try:
+            return super().to_internal_value(value)
+        except serializers.ValidationError:
+            if isinstance(value, str) and self._ISO_SHAPE.fullmatch(value):
+                raise serializers.ValidationError(_("This is not a real date.")) from None
+            raise
 
 
 class FacilitySerializer(serializers.ModelSerializer):
@@ -86,6 +104,7 @@ class UserRefSerializer(serializers.ModelSerializer):
 class PatientSerializer(StrictModelSerializer):
     id = serializers.UUIDField(source="external_id", read_only=True)
     station = FacilityRefSerializer(read_only=True)
+    date_of_birth = BirthDateField()
     consents = serializers.ListField(
         child=serializers.ChoiceField(choices=Consent.Purpose.choices),
         write_only=True,
@@ -102,7 +121,10 @@ class PatientSerializer(StrictModelSerializer):
         value = " ".join(value.split())
         if len(value) < 2:
             raise serializers.ValidationError(_("Enter the patient's full name."))
-        return value
+        return _run(validate_person_name, value)
+
+    def validate_guardian_name(self, value: str) -> str:
+        return _run(validate_person_name, value)
 
     def validate_citizen_id(self, value: str) -> str:
         value = normalize_id(value)

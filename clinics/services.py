@@ -3,13 +3,14 @@
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Consent, Facility, Patient, User
-from clinics.validators import citizen_id_matches_birth
+from clinics.validators import citizen_id_matches_birth, validate_birth_date
 from telehealth.errors import AppError, invalid
 
 PATIENT_FIELDS = (
@@ -39,8 +40,12 @@ def _duplicate_citizen_id() -> AppError:
 def _check_patient(station: Facility, values: dict[str, Any], exclude_pk: int | None) -> None:
     errors: dict[str, list[str]] = {}
     born: date | None = values.get("date_of_birth")
-    if born and born > timezone.localdate():
-        errors["date_of_birth"] = [str(_("The date of birth cannot be in the future."))]
+    if born:
+        try:
+            validate_birth_date(born, timezone.localdate())
+        except ValidationError as exc:
+            errors["date_of_birth"] = exc.messages
+            born = None  # a date that is not one: nothing to check the CCCD or age against
     citizen_id = values.get("citizen_id") or ""
     if citizen_id and born and not citizen_id_matches_birth(citizen_id, born):
         errors["citizen_id"] = [
@@ -74,6 +79,10 @@ def patient_register(
     unknown = set(values) - set(PATIENT_FIELDS)
     if unknown:
         raise AppError("unknown_field", _("Unknown fields."), fields={k: ["?"] for k in unknown})
+    if consents and len(set(consents)) != len(consents):
+        # One act of consent at the desk is one row of the record; a purpose listed twice
+        # is a client's mistake, refused rather than guessed at (docs/decisions.md).
+        raise invalid({"consents": [str(_("List each purpose once."))]})
     _check_patient(station, values, exclude_pk=None)
     try:
         with transaction.atomic():

@@ -1,4 +1,5 @@
-"""Vietnamese identifiers: citizen ID (CCCD) and health-insurance card (BHYT)."""
+"""Vietnamese identifiers (citizen ID CCCD, health-insurance card BHYT), phone numbers, and
+what a person's name and date of birth may be."""
 
 import re
 from datetime import date
@@ -75,6 +76,16 @@ PROVINCE_CODES = frozenset(
     ]
 )
 
+# The earliest date of birth accepted: the oldest living people were born after 1900,
+# and an older date is a typing slip (0001-01-01, 01/01/1890), not a patient.
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+
+# Invisible characters that change how a name is shown or compared without being seen:
+# zero-width spaces and joiners, the bidirectional embeddings, overrides and isolates, and
+# the byte-order mark. Vietnamese names never need them; one in a name makes two records
+# of one person look the same, or a report print the name reversed.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
 _CCCD = re.compile(r"^\d{12}$")
 _BHYT = re.compile(r"^[A-Z]{2}[1-5]\d{12}$")
 _PHONE = re.compile(r"^(0|\+84)\d{9,10}$")
@@ -118,6 +129,25 @@ def validate_phone(value: str) -> None:
     if not _PHONE.match(value):
         raise ValidationError(
             _("A phone number starts with 0 or +84 and has 10–11 digits."), code="invalid_phone"
+        )
+
+
+def validate_person_name(value: str) -> None:
+    match = _INVISIBLE.search(value)
+    if match:
+        raise ValidationError(
+            _("Remove the invisible character U+%(char)s from the name."),
+            code="invalid_name",
+            params={"char": f"{ord(match.group()):04X}"},
+        )
+
+
+def validate_birth_date(born: date, today: date) -> None:
+    if born > today:
+        raise ValidationError(_("The date of birth cannot be in the future."), code="future")
+    if born < EARLIEST_BIRTH_DATE:
+        raise ValidationError(
+            _("The date of birth cannot be before 1900: check the year."), code="too_early"
         )
 
 

@@ -35,6 +35,14 @@ def parse_day(raw: str | None) -> date | None:
         return None
 
 
+def day_error(raw: str | None) -> str:
+    """Why parse_day refused `raw`: written as a day but no real one (31/02/1990), or not
+    written as a day at all."""
+    if _DAY.match(raw or "") or _ISO_DAY.match(raw or ""):
+        return _("This is not a real date: check the day and the month (dd/mm/yyyy).")
+    return _("Enter the date as dd/mm/yyyy, e.g. 05/09/2019.")
+
+
 def parse_clock(raw: str | None) -> time | None:
     """'8:00', '08:00' or '8h00' (24-hour) → time; None when empty or out of range."""
     match = _CLOCK.match(raw or "")

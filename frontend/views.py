@@ -32,7 +32,7 @@ from clinics.serializers import ConsentSerializer, PatientSerializer
 from clinics.services import PATIENT_FIELDS, consent_record, patient_register
 from consults.access import consultations_visible_to
 from consults.dashboard.access import can_see_dashboard
-from frontend.fields import parse_day
+from frontend.fields import day_error, parse_day
 from frontend.pages import error_text, form_fields, form_write, page_user, validated
 from telehealth.errors import AppError
 
@@ -156,7 +156,7 @@ def _register_from_page(
             raise AppError(
                 "invalid",
                 _("Some fields are not valid."),
-                fields={"date_of_birth": [_("Enter the date as dd/mm/yyyy, e.g. 05/09/2019.")]},
+                fields={"date_of_birth": [day_error(data["date_of_birth"])]},
             )
         data["date_of_birth"] = born.isoformat()
     patient = patient_register(

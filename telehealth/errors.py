@@ -8,12 +8,16 @@
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -115,6 +119,8 @@ def to_app_error(exc: Exception) -> AppError | None:
         )
     if isinstance(exc, DjangoValidationError):
         return from_django_validation(exc)
+    if isinstance(exc, RequestDataTooBig):
+        return request_too_large()
     if isinstance(exc, Http404 | drf.NotFound):
         return not_found()
     if isinstance(exc, drf.ValidationError):
@@ -147,6 +153,17 @@ def to_app_error(exc: Exception) -> AppError | None:
     return None
 
 
+def request_too_large() -> AppError:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return AppError(
+        "request_too_large",
+        _("The request is too large: at most %(kib)d KiB, not counting attached files.")
+        % {"kib": limit // 1024},
+        status=413,
+        extra={"max_bytes": limit},
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF EXCEPTION_HANDLER: every API error leaves in the documented shape."""
     from rest_framework.views import set_rollback  # rest_framework.views imports settings
@@ -163,9 +180,36 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return Response(error.as_dict(), status=error.status, headers=headers)
 
 
+def _plain(request: HttpRequest, error: AppError) -> HttpResponse:
+    """The JSON shape for the API; for a page, a plain one (these answers come from
+    Django's handlers, where a page's template and its context may not be ready)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error.as_dict(), status=error.status)
+    message = escape(str(error.message))
+    return HttpResponse(
+        f"<!doctype html><title>{error.status}</title><p>{message}</p>"
+        f'<p><a href="/">{escape(_("Back to the home page"))}</a></p>',
+        status=error.status,
+    )
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: API clients get the JSON shape too, pages get a plain apology."""
     message = _("Something went wrong on the server. Try again; if it persists, call support.")
+    return _plain(request, AppError("server_error", message, status=500))
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler400: what Django refuses before a view runs or while it reads the body (a
+    body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many form fields) leaves as our errors."""
+    error = to_app_error(exception) or AppError(
+        "malformed_request", _("The request could not be read.")
+    )
+    return _plain(request, error)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """handler404: an unknown /api/ path is the JSON `not_found`; pages keep Django's."""
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "server_error", "message": message, "fields": {}}, status=500)
-    return HttpResponse(f"<!doctype html><title>500</title><p>{message}</p>", status=500)
+        return _plain(request, not_found())
+    return defaults.page_not_found(request, exception)

@@ -1,22 +1,45 @@
 """Project-wide middleware: errors outside DRF, and the Content-Security-Policy header."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from telehealth.errors import AppError
+from telehealth.errors import AppError, invalid
+from telehealth.storable import shown, text_errors
 
 
 class AppErrorMiddleware:
-    """AppError raised outside DRF (pages, plain views): the same codes, as a page or JSON."""
+    """AppError raised outside DRF (pages, plain views): the same codes, as a page or JSON.
+
+    Also refuses, before any view, query parameters (and a page's form fields) that no
+    text column can hold: every view filters or writes with them, and a NUL there is a
+    database error, not a field error. An API body is checked by its parser.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Any, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        params = list(request.GET.lists())
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            params += request.POST.lists()
+        errors: dict[str, list[str]] = {}
+        for name, values in params:
+            # Named by the parameter alone, whichever of its repeated values is bad.
+            for messages in text_errors({name: values}).values():
+                errors.setdefault(shown(name), messages)
+        if not errors:
+            return None
+        first = next(iter(errors.values()))[0]
+        return self.process_exception(request, invalid(errors, message=first))
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
         if not isinstance(exc, AppError):

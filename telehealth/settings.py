@@ -349,8 +349,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "telehealth.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["telehealth.parsers.JSONParser"],
 }
+# A body (form fields or JSON, not attached files) larger than this is 413
+# `request_too_large`. The largest real one, a plan of three 10,000-character fields, is
+# under 200 KiB even with every character escaped as \uXXXX.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
         "rest_framework.renderers.JSONRenderer",

@@ -38,4 +38,6 @@ urlpatterns = [
 
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+handler400 = "telehealth.errors.bad_request"
+handler404 = "telehealth.errors.page_not_found"
 handler500 = "telehealth.errors.server_error"

@@ -7,11 +7,12 @@ from rest_framework import serializers
 from consults.notes.models import Addendum, NoteRevision, Report
 from consults.realtime import events
 from telehealth.serializers import StrictSerializer
+from telehealth.storable import INT_MAX
 
 
 class NoteWriteSerializer(StrictSerializer):
     content = serializers.JSONField()
-    base_revision = serializers.IntegerField(min_value=0)
+    base_revision = serializers.IntegerField(min_value=0, max_value=INT_MAX)
     client_edit_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
 
 

@@ -15,6 +15,7 @@ from consults.notes.sections import clean_content, parse_section_key
 from consults.realtime import events
 from consults.realtime.send import notes_broadcast
 from telehealth.errors import AppError, invalid
+from telehealth.storable import INT_MAX, require_storable
 
 CHAT_LIMIT = 2_000
 CLIENT_ID_LIMIT = 64
@@ -132,9 +133,14 @@ def note_save(
     `base_revision` records the refused attempt (with its author and text) and raises
     409 `note_conflict` carrying the current section, so the writer can merge.
     """
+    require_storable({"content": content, "client_edit_id": client_edit_id})
     key = parse_section_key(section)
     clean = clean_content(key, content)
-    if isinstance(base_revision, bool) or not isinstance(base_revision, int) or base_revision < 0:
+    if (
+        isinstance(base_revision, bool)
+        or not isinstance(base_revision, int)
+        or not 0 <= base_revision <= INT_MAX
+    ):
         raise invalid({"base_revision": [str(_("Must be a revision number (0 or more)."))]})
     edit_id = _client_id(client_edit_id, "client_edit_id")
     with transaction.atomic():
@@ -222,6 +228,7 @@ def chat_post(
     (notes_get_for_writer). The same `client_msg_id` never posts twice: its retry answers
     the first message. After sign-off the chat is part of the closed record (the report
     holds its last lines): a new line is 409 `report_signed`, as any notes write."""
+    require_storable({"text": text, "client_msg_id": client_msg_id})
     if not isinstance(text, str) or not text.strip():
         raise invalid({"text": [str(_("Write a message."))]})
     if len(text) > CHAT_LIMIT:

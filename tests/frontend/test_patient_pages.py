@@ -99,14 +99,42 @@ def test_the_date_of_birth_is_read_as_day_month_year(cast: Cast) -> None:
     assert Patient.objects.get(full_name="Bế Thị Na").date_of_birth == born
 
 
-@pytest.mark.parametrize("typed", ["31/02/2019", "09-05-2019 AM", "2019", "12/31/1975"])
-def test_a_date_of_birth_that_is_no_day_is_a_field_error(cast: Cast, typed: str) -> None:
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("31/02/2019", "Ngày này không có thật"),
+        ("12/31/1975", "Ngày này không có thật"),
+        ("09-05-2019 AM", "Nhập ngày theo dạng dd/mm/yyyy"),
+        ("2019", "Nhập ngày theo dạng dd/mm/yyyy"),
+    ],
+)
+def test_a_date_of_birth_that_is_no_day_is_a_field_error(cast: Cast, typed: str, said: str) -> None:
     before = Patient.objects.count()
     response = logged_in(cast.nurse).post("/patients/", registration(date_of_birth=typed))
     assert response.status_code == 400
     page = response.content.decode()
-    assert "Nhập ngày theo dạng dd/mm/yyyy" in page
+    assert said in page
     assert f'value="{typed}"' in page
+    assert Patient.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("01/01/2999", "Ngày sinh không thể ở tương lai."),
+        ("01/01/1890", "Ngày sinh không thể trước năm 1900"),
+    ],
+)
+def test_a_date_of_birth_out_of_bounds_says_so_and_nothing_about_a_guardian(
+    cast: Cast, typed: str, said: str
+) -> None:
+    before = Patient.objects.count()
+    form = registration(date_of_birth=typed, citizen_id="")
+    response = logged_in(cast.nurse).post("/patients/", form)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert said in page
+    assert "Trẻ dưới 16 tuổi cần" not in page
     assert Patient.objects.count() == before
 
 
