@@ -4,10 +4,11 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from telehealth.errors import AppError, invalid
+from telehealth.errors import AppError, invalid, to_app_error
 from telehealth.storable import shown, text_errors
 
 
@@ -42,6 +43,10 @@ class AppErrorMiddleware:
         return self.process_exception(request, invalid(errors, message=first))
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if isinstance(exc, OperationalError | InterfaceError):
+            # The database went away under a page: say so (503, nothing saved, try again),
+            # as the API does, rather than the apology for a bug.
+            exc = to_app_error(exc) or exc
         if not isinstance(exc, AppError):
             return None
         if request.path.startswith("/api/"):

@@ -25,3 +25,24 @@ def test_an_unknown_api_method_is_405_in_the_shape(cast: object) -> None:
     response = client.delete("/api/v1/auth/token/")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_a_page_whose_database_went_away_says_so_with_a_503_not_the_bug_apology() -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.db import OperationalError
+
+    from telehealth.middleware import AppErrorMiddleware
+
+    request = RequestFactory().get("/agenda/")
+    request.user = AnonymousUser()
+    request.session = SessionStore()
+    response = AppErrorMiddleware(lambda r: None).process_exception(  # type: ignore[arg-type,return-value]
+        request, OperationalError("terminating connection due to administrator command")
+    )
+    assert response is not None
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert "service_unavailable" in page
+    assert "Máy chủ mất kết nối cơ sở dữ liệu" in page
