@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -90,6 +91,8 @@ def report_page(request: HttpRequest, id: str) -> HttpResponse:
         {"title": titles[s["section"]], "lines": section_lines(s["section"], s["content"])}
         for s in report.snapshot["sections"]
     ]
+    with timezone.override(consultation.station.time_zone):  # as the template's times
+        start, end = when(report.snapshot["start"]), when(report.snapshot["end"])
     return render(
         request,
         "frontend/notes/report.html",
@@ -98,8 +101,8 @@ def report_page(request: HttpRequest, id: str) -> HttpResponse:
             "report": report,
             "snap": report.snapshot,
             "sections": sections,
-            "start": when(report.snapshot["start"]),
-            "end": when(report.snapshot["end"]),
+            "start": start,
+            "end": end,
             "born": date.fromisoformat(report.snapshot["patient"]["date_of_birth"]).strftime(
                 "%d/%m/%Y"
             ),
