@@ -41,6 +41,7 @@ def _strings() -> dict[str, str]:
         "refused": _("refused (conflict)"),
         "upload_failed": _("Upload refused"),
         "newer": _("Someone saved a newer version of this section."),
+        "remove_code": _("Remove %(code)s"),
     }
 
 

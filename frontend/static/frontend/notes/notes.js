@@ -278,7 +278,8 @@ function renderChips() {
   chips.textContent = "";
   for (const code of hidden.value ? hidden.value.split(",") : []) {
     const li = el("li", {}, code + " ");
-    const x = el("button", { type: "button", title: "×" }, "×");
+    const x = el("button", { type: "button", title: fmt(T.remove_code, { code }) }, "×");
+    x.setAttribute("aria-label", x.title);
     x.onclick = () => { hidden.value = hidden.value.split(",").filter((c) => c !== code).join(","); markDirty("assessment"); renderChips(); };
     li.append(x);
     chips.append(li);
@@ -304,7 +305,9 @@ icd.querySelector(".icd-search").addEventListener("input", (e) => {
         e.target.value = "";
         renderChips();
       };
-      results.append(el("li")).append(b);
+      const li = el("li");
+      li.append(b);
+      results.append(li);
     }
   }, 250);
 });
