@@ -1,6 +1,5 @@
 """Pages of the shared notes: the notes page within a consult and the printable report."""
 
-from datetime import date
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -17,7 +16,7 @@ from consults.notes import events, selectors
 from consults.notes.access import notes_get_for_reader
 from consults.notes.audit import Notes, audit_read
 from consults.notes.models import AsyncCase, SectionKey
-from consults.notes.pdf import section_lines, when
+from consults.notes.pdf import day, section_lines, when
 from consults.notes.sections import VITAL_RANGES
 from frontend.pages import page_user
 from telehealth.errors import AppError
@@ -104,9 +103,7 @@ def report_page(request: HttpRequest, id: str) -> HttpResponse:
             "sections": sections,
             "start": start,
             "end": end,
-            "born": date.fromisoformat(report.snapshot["patient"]["date_of_birth"]).strftime(
-                "%d/%m/%Y"
-            ),
+            "born": day(report.snapshot["patient"]["date_of_birth"]),
             "addenda": selectors.addenda_of(report),
         },
     )
