@@ -1,11 +1,11 @@
 """Pages of the shared notes: the notes page within a consult and the printable report."""
 
-from datetime import date
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -16,7 +16,7 @@ from consults.notes import selectors
 from consults.notes.access import notes_get_for_reader
 from consults.notes.audit import Notes, audit_read
 from consults.notes.models import AsyncCase, SectionKey
-from consults.notes.pdf import section_lines, when
+from consults.notes.pdf import day, section_lines, when
 from consults.notes.sections import VITAL_RANGES
 from consults.realtime import events
 from frontend.pages import page_user
@@ -41,6 +41,7 @@ def _strings() -> dict[str, str]:
         "refused": _("refused (conflict)"),
         "upload_failed": _("Upload refused"),
         "newer": _("Someone saved a newer version of this section."),
+        "remove_code": _("Remove %(code)s"),
     }
 
 
@@ -91,6 +92,8 @@ def report_page(request: HttpRequest, id: str) -> HttpResponse:
         {"title": titles[s["section"]], "lines": section_lines(s["section"], s["content"])}
         for s in report.snapshot["sections"]
     ]
+    with timezone.override(consultation.station.time_zone):  # as the template's times
+        start, end = when(report.snapshot["start"]), when(report.snapshot["end"])
     return render(
         request,
         "frontend/notes/report.html",
@@ -99,11 +102,9 @@ def report_page(request: HttpRequest, id: str) -> HttpResponse:
             "report": report,
             "snap": report.snapshot,
             "sections": sections,
-            "start": when(report.snapshot["start"]),
-            "end": when(report.snapshot["end"]),
-            "born": date.fromisoformat(report.snapshot["patient"]["date_of_birth"]).strftime(
-                "%d/%m/%Y"
-            ),
+            "start": start,
+            "end": end,
+            "born": day(report.snapshot["patient"]["date_of_birth"]),
             "addenda": selectors.addenda_of(report),
         },
     )

@@ -22,6 +22,14 @@ def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
             "ended": _("The consult has ended."),
             "no_camera": _("No camera: you joined with audio only."),
             "confirm_end": _("End the consult for everyone?"),
+            "confirm_leave": _("Leave the call? Your camera and microphone will be turned off."),
+            "left": _("You left the call."),
+            "peer_left": _("The other side left the call."),
+            "peer_weak": _("The other side's connection is weak."),
+            "audio_off": _("Turn the microphone off"),
+            "audio_on": _("Turn the microphone on"),
+            "video_off": _("Turn the camera off"),
+            "video_on": _("Turn the camera on"),
             "q_good": _("Good"),
             "q_fair": _("Fair"),
             "q_poor": _("Poor"),
@@ -36,7 +44,14 @@ def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
             ),
         }
     )
-    return {"consultation": str(consult.external_id), "guestToken": guest_token, "strings": strings}
+    # Closed with these, a reload cannot bring the call back: the ended screen offers no rejoin.
+    no_rejoin = [CloseCode.UNAUTHENTICATED, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND]
+    return {
+        "consultation": str(consult.external_id),
+        "guestToken": guest_token,
+        "strings": strings,
+        "noRejoin": [code.value for code in no_rejoin],
+    }
 
 
 @login_required

@@ -2,13 +2,14 @@
 DejaVu Sans (Debian package fonts-dejavu-core), path in settings.REPORT_FONT_PATH."""
 
 import io
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -54,43 +55,70 @@ def when(value: str | None) -> str:
     return timezone.localtime(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M")
 
 
+def day(value: str) -> str:
+    """An ISO day as the report writes every date: dd/mm/yyyy."""
+    return date.fromisoformat(value).strftime("%d/%m/%Y")
+
+
+def _vitals(content: dict[str, Any]) -> list[str]:
+    # Whole sentences with their units, so that a translator sees "Mạch: 92 lần/phút" whole;
+    # numbers with the language's decimal separator (37,5 °C in Vietnamese).
+    lines = []
+    if content.get("bp_systolic") is not None:
+        lines.append(
+            _("Blood pressure: %(systolic)s/%(diastolic)s mmHg")
+            % {"systolic": content["bp_systolic"], "diastolic": content["bp_diastolic"]}
+        )
+    sentences = {
+        "pulse": _("Pulse: %(value)s beats/min"),
+        "temperature": _("Temperature: %(value)s °C"),
+        "spo2": _("SpO₂: %(value)s %%"),
+        "respiratory_rate": _("Respiratory rate: %(value)s breaths/min"),
+        "weight": _("Weight: %(value)s kg"),
+    }
+    for key, sentence in sentences.items():
+        if content.get(key) is not None:
+            lines.append(sentence % {"value": formats.number_format(content[key])})
+    return lines
+
+
 def section_lines(key: str, content: dict[str, Any]) -> list[str]:
     """The human-readable lines of one section (shared by the PDF and the print page)."""
     lines: list[str] = []
     if key == SectionKey.VITALS:
-        labels = [
-            ("pulse", _("Pulse"), "/min"),
-            ("temperature", _("Temperature"), " °C"),
-            ("spo2", "SpO₂", " %"),
-            ("respiratory_rate", _("Respiratory rate"), "/min"),
-            ("weight", _("Weight"), " kg"),
-        ]
-        if content.get("bp_systolic") is not None:
-            lines.append(
-                f"{_('Blood pressure')}: {content['bp_systolic']}/{content['bp_diastolic']} mmHg"
-            )
-        lines += [f"{label}: {content[k]}{unit}" for k, label, unit in labels if content.get(k)]
+        lines += _vitals(content)
     if key == SectionKey.ASSESSMENT:
         codes = icd10_codes()
-        lines += [f"ICD-10 {c}: {codes.get(c, ('', ''))[0]}" for c in content.get("icd10", [])]
+        title = 0 if get_language() == "vi" else 1
+        lines += [
+            _("ICD-10 %(code)s: %(title)s") % {"code": c, "title": codes.get(c, ("", ""))[title]}
+            for c in content.get("icd10", [])
+        ]
     if key == SectionKey.PLAN:
         if content.get("medications"):
-            lines.append(f"{_('Medications')}: {content['medications']}")
+            lines.append(_("Medications: %(text)s") % {"text": content["medications"]})
         if content.get("tests"):
-            lines.append(f"{_('Tests')}: {content['tests']}")
+            lines.append(_("Tests: %(text)s") % {"text": content["tests"]})
         if content.get("disposition") == "referral":
             lines.append(_("Refer the patient up to hospital."))
         if content.get("disposition") == "station_followup":
             lines.append(_("Follow up at the station."))
     if key == SectionKey.FOLLOWUP and content.get("date"):
-        lines.append(f"{_('Follow-up date')}: {datetime.fromisoformat(content['date']):%d/%m/%Y}")
+        lines.append(_("Follow-up date: %(date)s") % {"date": day(content["date"])})
     if content.get("text"):
         lines.append(content["text"])
     return lines
 
 
 def report_pdf(report: Report) -> bytes:
+    """The report in the active language, its times in the consult's station's zone (as the
+    print page shows them)."""
     _register_fonts()
+    with timezone.override(report.consultation.station.time_zone):
+        return _build(report)
+
+
+def _build(report: Report) -> bytes:
     snap = report.snapshot
     body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14)
     head = ParagraphStyle("head", fontName=FONT_BOLD, fontSize=12, leading=16, spaceBefore=8)
@@ -103,11 +131,23 @@ def report_pdf(report: Report) -> bytes:
     story: list[Any] = [
         p(_("Teleconsultation report"), title),
         Spacer(1, 4 * mm),
-        p(f"{_('Patient')}: {patient['name']} — {_('born')} {patient['date_of_birth']}"),
-        p(f"{_('Station')}: {snap['station']}"),
-        p(f"{_('Hospital')}: {snap['hospital']} — {snap['specialty']}"),
-        p(f"{_('Time')}: {when(snap['start'])} – {when(snap['end'])}"),
-        p(f"{_('Participants')}: " + ", ".join(person["name"] for person in snap["participants"])),
+        p(
+            _("Patient: %(name)s — born %(born)s")
+            % {"name": patient["name"], "born": day(patient["date_of_birth"])}
+        ),
+        p(_("Station: %(name)s") % {"name": snap["station"]}),
+        p(
+            _("Hospital: %(name)s — %(specialty)s")
+            % {"name": snap["hospital"], "specialty": snap["specialty"]}
+        ),
+        p(
+            _("Time: %(start)s – %(end)s")
+            % {"start": when(snap["start"]), "end": when(snap["end"])}
+        ),
+        p(
+            _("Participants: %(names)s")
+            % {"names": ", ".join(person["name"] for person in snap["participants"])}
+        ),
     ]
     titles = dict(SectionKey.choices)
     for section in snap["sections"]:
@@ -122,7 +162,13 @@ def report_pdf(report: Report) -> bytes:
         story.append(p(f"{line['by']}: {line['text']}" if line["by"] else line["text"]))
     story += [
         p(_("Signed"), head),
-        p(f"{snap['specialist']['name']} — {_('licence')} {snap['specialist']['licence_number']}"),
+        p(
+            _("%(name)s — licence %(number)s")
+            % {
+                "name": snap["specialist"]["name"],
+                "number": snap["specialist"]["licence_number"] or "—",
+            }
+        ),
         p(when(snap["signed_at"])),
     ]
     for addendum in report.addenda.all():

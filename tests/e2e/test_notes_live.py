@@ -1,17 +1,23 @@
 """Two Chromium contexts, station and specialist, edit the notes live; sign-off locks them."""
 
+import io
+import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from pypdf import PdfReader
 
-from consults.notes.models import NoteRevision
+from consults.notes.models import ChatMessage, NoteRevision, NoteSection
 from tests.e2e.conftest import Daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def open_notes(browser: Any, login: Any, server: Daphne, username: str, consultation: Any) -> Any:
-    context = browser.new_context(locale="vi-VN")
+def open_notes(
+    browser: Any, login: Any, server: Daphne, username: str, consultation: Any, **options: Any
+) -> Any:
+    context = browser.new_context(locale="vi-VN", **options)
     page = context.new_page()
     page.on("pageerror", lambda exc: print(f"[{username}] page error: {exc}"))
     page.on("console", lambda msg: print(f"[{username}] console: {msg.text}"))
@@ -212,3 +218,65 @@ def test_a_malformed_multipart_upload_gets_the_json_error_shape(
     assert refused.value.code == 400
     assert refused.value.headers["Content-Type"] == "application/json"
     assert "file" in json.loads(refused.value.read())["fields"]
+
+
+def saved(page: Any, user: Any, consultation: Any) -> None:
+    """Wait until the server has acknowledged every edit this page kept."""
+    key = f"notes-pending:{consultation.external_id}:{user.external_id}"
+    page.wait_for_function("k => localStorage.getItem(k) === '{}'", arg=key, timeout=10_000)
+
+
+def test_a_code_picked_in_the_icd10_list_reaches_the_signed_reports_pdf(
+    cast: Any, consultation: Any, daphne_server: Daphne, browser: Any, login: Any, screenshot: Any
+) -> None:
+    specialist = open_notes(browser, login, daphne_server, "specialist", consultation)
+    try:
+        specialist.fill("#section-assessment .icd-search", "tăng huyết")
+        specialist.click("#section-assessment .icd-results li button:has-text('I10')")
+        chip = specialist.wait_for_selector("#section-assessment .chips li", timeout=5_000)
+        assert chip.inner_text().startswith("I10")
+        assert specialist.input_value("#section-assessment [name=icd10]") == "I10"
+        specialist.fill("#section-assessment textarea[name=text]", "Tăng huyết áp độ 2")
+        specialist.click("#section-assessment button.save")
+        saved(specialist, cast.specialist, consultation)
+        screenshot(specialist, "icd10")
+
+        specialist.click("#sign-report")
+        specialist.wait_for_selector("#signed-banner", timeout=10_000)
+        url = f"/api/v1/consultations/{consultation.external_id}/notes/report/pdf/"
+        pdf = specialist.request.get(daphne_server.url + url)
+        assert pdf.status == 200
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
+        assert "ICD-10 I10" in " ".join(text.split())
+    finally:
+        specialist.context.close()
+
+
+def test_chat_lines_show_the_stations_time_as_hh_mm_and_a_revision_its_day_first(
+    cast: Any, consultation: Any, daphne_server: Daphne, browser: Any, login: Any
+) -> None:
+    nurse = open_notes(browser, login, daphne_server, "nurse", consultation)
+    # A specialist abroad: the page still writes the station's time, never the browser's.
+    specialist = open_notes(
+        browser, login, daphne_server, "specialist", consultation, timezone_id="Europe/Berlin"
+    )
+    try:
+        nurse.fill(".chat-form input[name=text]", "Huyết áp đo lại 150/95")
+        nurse.press(".chat-form input[name=text]", "Enter")
+        line = specialist.wait_for_selector(".chat-list li:has-text('150/95')", timeout=5_000)
+        sent = ChatMessage.objects.get(consultation=consultation).created_at
+        at = sent.astimezone(ZoneInfo(cast.station.time_zone)).strftime("%H:%M")
+        assert line.inner_text() == f"{cast.nurse.display_name} {at}: Huyết áp đo lại 150/95"
+
+        nurse.fill("#section-history textarea[name=text]", "Đau đầu")
+        nurse.click("#section-history button.save")
+        saved(nurse, cast.nurse, consultation)
+        specialist.reload()
+        status = specialist.wait_for_selector("#section-history .status:has-text('lưu lúc')")
+        at_saved = NoteSection.objects.get(consultation=consultation, key="history").updated_at
+        local = at_saved.astimezone(ZoneInfo(cast.station.time_zone)).strftime("%d/%m/%Y %H:%M")
+        assert re.search(r"lưu lúc \d{2}/\d{2}/\d{4} \d{2}:\d{2}$", status.inner_text())
+        assert status.inner_text().endswith(local)
+    finally:
+        nurse.context.close()
+        specialist.context.close()

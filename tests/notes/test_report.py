@@ -1,6 +1,7 @@
 """Sign-off: an immutable report, addenda, the PDF, and store-and-forward consults."""
 
 import io
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,60 @@ def test_the_pdf_report_names_the_patient_and_the_signed_assessment(
     assert "Nông Thị Hoa" in text
     assert "Tăng huyết áp độ 2" in text
     assert "I10" in text
+
+
+def signed_with_every_kind_of_line(api: Any, cast: Any, consultation: Any) -> None:
+    cast.patient.date_of_birth = date(1962, 4, 12)
+    cast.patient.save()
+    sections = {
+        "vitals": {"pulse": 92, "bp_systolic": 150, "bp_diastolic": 95, "temperature": 37.5},
+        "plan": {"medications": "Amlodipin 5 mg", "tests": "Điện tim"},
+        "followup": {"date": "2026-12-20"},
+    }
+    for key, content in sections.items():
+        r = api(cast.nurse).put(
+            section_url(consultation, key), {"content": content, "base_revision": 0}, format="json"
+        )
+        assert r.status_code == 200, r.json()
+    write_assessment(api, cast, consultation)
+    assert sign(api, cast.specialist, consultation).status_code == 201
+
+
+# What a Vietnamese reader must see, and the English or ISO forms that used to leak through.
+VIETNAMESE_LINES = [
+    "Bệnh nhân: Nông Thị Hoa — sinh ngày 12/04/1962",
+    "Huyết áp: 150/95 mmHg",
+    "Mạch: 92 lần/phút",
+    "Nhiệt độ: 37,5 °C",
+    "ICD-10 I10:",
+    "Thuốc: Amlodipin 5 mg",
+    "Xét nghiệm: Điện tim",
+    "Ngày tái khám: 20/12/2026",
+]
+LEAKS = ["Blood pressure", "/min", "born", "1962-04-12", "2026-12-20", "licence"]
+
+
+def test_the_pdf_report_is_written_in_vietnamese_with_dates_as_dd_mm_yyyy(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    require_font()
+    signed_with_every_kind_of_line(api, cast, consultation)
+    r = api(cast.nurse).get(notes_url(consultation, "report/pdf/"), HTTP_ACCEPT_LANGUAGE="vi")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(r.content)).pages)
+    text = " ".join(text.split())  # the PDF's line breaks fall anywhere
+    assert [line for line in VIETNAMESE_LINES if line not in text] == []
+    assert [leak for leak in LEAKS if leak in text] == []
+
+
+def test_the_printable_report_is_written_in_vietnamese_with_dates_as_dd_mm_yyyy(
+    cast: Any, client: Any, api: Any, consultation: Any
+) -> None:
+    signed_with_every_kind_of_line(api, cast, consultation)
+    client.force_login(cast.nurse)
+    page = client.get(f"/consultations/{consultation.external_id}/report/").content.decode()
+    assert [line for line in VIETNAMESE_LINES[1:] if line not in page] == []
+    assert "12/04/1962" in page
+    assert [leak for leak in LEAKS if leak in page] == []
 
 
 def test_there_is_no_pdf_before_sign_off(cast: Any, api: Any, consultation: Any) -> None:

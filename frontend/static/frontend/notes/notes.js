@@ -1,5 +1,6 @@
 // The consult notes page: live sections over the consult socket, edits kept on this
 // device until the server acknowledges them, conflict merge, history, attachments, chat.
+import { dateTime, time as clock } from "../format.js";
 import { ReconnectingSocket, backoff } from "../socket.js";
 
 const boot = JSON.parse(document.getElementById("notes-boot").textContent);
@@ -11,7 +12,6 @@ let signed = boot.state.signed;
 const icd = document.querySelector("#section-assessment");
 
 const fmt = (s, values) => s.replace(/%\((\w+)\)s/g, (_, k) => values[k] ?? "");
-const time = (iso) => (iso ? new Date(iso).toLocaleString("vi-VN", { hour12: false, day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" }) : "");
 const newId = () => {
   const b = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
@@ -96,7 +96,7 @@ function status(key, text, cls = "") {
 
 function showRevision(key) {
   const s = sections[key];
-  status(key, s.revision ? fmt(T.updated_by, { revision: s.revision, name: s.updated_by?.name, time: time(s.updated_at) }) : T.never);
+  status(key, s.revision ? fmt(T.updated_by, { revision: s.revision, name: s.updated_by?.name, time: dateTime(s.updated_at) }) : T.never);
 }
 
 function applyServer(payload) {
@@ -265,7 +265,7 @@ document.querySelectorAll(".note-section").forEach((c) => {
     list.textContent = "";
     for (const r of rows) {
       const li = el("li", { className: r.outcome === "applied" ? "" : "refused" },
-        `${time(r.at)} — ${r.author.name} — ${r.outcome === "applied" ? `r${r.number} ${T.applied}` : T.refused}: ${describe(r.content)}`);
+        `${dateTime(r.at)} — ${r.author.name} — ${r.outcome === "applied" ? `r${r.number} ${T.applied}` : T.refused}: ${describe(r.content)}`);
       list.append(li);
     }
   });
@@ -278,7 +278,8 @@ function renderChips() {
   chips.textContent = "";
   for (const code of hidden.value ? hidden.value.split(",") : []) {
     const li = el("li", {}, code + " ");
-    const x = el("button", { type: "button", title: "×" }, "×");
+    const x = el("button", { type: "button", title: fmt(T.remove_code, { code }) }, "×");
+    x.setAttribute("aria-label", x.title);
     x.onclick = () => { hidden.value = hidden.value.split(",").filter((c) => c !== code).join(","); markDirty("assessment"); renderChips(); };
     li.append(x);
     chips.append(li);
@@ -304,7 +305,9 @@ icd.querySelector(".icd-search").addEventListener("input", (e) => {
         e.target.value = "";
         renderChips();
       };
-      results.append(el("li")).append(b);
+      const li = el("li");
+      li.append(b);
+      results.append(li);
     }
   }, 250);
 });
@@ -315,7 +318,7 @@ function addChat(m) {
   if (list.querySelector(`[data-id="${m.id}"]`)) return;
   const li = el("li", {}, "");
   li.dataset.id = m.id;
-  li.append(el("b", {}, m.author.name), document.createTextNode(` ${time(m.at).slice(-5)}: ${m.text}`));
+  li.append(el("b", {}, m.author.name), document.createTextNode(` ${clock(m.at)}: ${m.text}`));
   list.append(li);
   list.scrollTop = list.scrollHeight;
 }
@@ -334,7 +337,7 @@ function addAttachment(a) {
   const link = el("a", { href: `${api}attachments/${a.id}/`, target: "_blank", rel: "noopener" });
   if (a.has_thumbnail) link.append(el("img", { src: `${api}attachments/${a.id}/thumbnail/`, alt: a.caption || a.name }));
   else link.textContent = a.name || "PDF";
-  li.append(link, el("div", { className: "muted" }, `${a.uploaded_by.name} · ${time(a.at)}`));
+  li.append(link, el("div", { className: "muted" }, `${a.uploaded_by.name} · ${dateTime(a.at)}`));
   list.append(li);
 }
 async function loadAttachments() {

@@ -1,6 +1,8 @@
 // One RTCPeerConnection per remote peer, with perfect negotiation (the server assigns `polite`).
+// A negotiated data channel carries each side's own state to the other (microphone, camera,
+// link quality) peer to peer: no signaling frame of the server's protocol is needed for it.
 export class PeerCall {
-  constructor({ peer, polite, iceServers, stream, signaling, onTrack, onState }) {
+  constructor({ peer, polite, iceServers, stream, signaling, onTrack, onState, onPeerState }) {
     Object.assign(this, { peer, polite, signaling, onState });
     this.makingOffer = false;
     this.ignoreOffer = false;
@@ -12,6 +14,12 @@ export class PeerCall {
       this.signal({ type: "candidate", candidate: candidate ? candidate.toJSON() : null });
     this.pc.onnegotiationneeded = () => this.offer();
     this.pc.oniceconnectionstatechange = () => this.watchIce();
+    this.channel = this.pc.createDataChannel("state", { negotiated: true, id: 0 });
+    this.channel.onmessage = (e) => onPeerState(JSON.parse(e.data));
+  }
+
+  tell(state) {
+    if (this.channel.readyState === "open") this.channel.send(JSON.stringify(state));
   }
 
   signal(frame) {

@@ -1,4 +1,5 @@
 // Pre-call test: camera, microphone, then a call to the server's aiortc echo peer (≤ 30 s).
+import { number } from "../format.js";
 import { socketUrl } from "../socket.js";
 
 const cfg = JSON.parse(document.getElementById("precall-config").textContent);
@@ -90,9 +91,9 @@ async function run() {
   await Promise.race([done, new Promise((r) => setTimeout(r, 30000))]);
   pc?.close();
   stream?.getTracks().forEach((t) => t.stop());
-  row("rtt", Number.isFinite(result.rtt) ? `${Math.round(result.rtt)} ms` : "—", result.rtt <= LIMITS.pass.rtt);
-  row("loss", `${result.loss.toFixed(1)} %`, result.loss <= LIMITS.pass.loss);
-  row("bitrate", `${Math.round(result.kbps)} kbps`, result.kbps >= LIMITS.pass.kbps);
+  row("rtt", Number.isFinite(result.rtt) ? `${number(result.rtt)} ms` : "—", result.rtt <= LIMITS.pass.rtt);
+  row("loss", `${number(result.loss, 1)} %`, result.loss <= LIMITS.pass.loss);
+  row("bitrate", `${number(result.kbps)} kbps`, result.kbps >= LIMITS.pass.kbps);
   const verdict = verdictFor(result);
   $("verdict").dataset.verdict = verdict;
   $("verdict").textContent = cfg.strings[verdict];

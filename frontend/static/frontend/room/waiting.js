@@ -1,4 +1,5 @@
 // The specialist's live waiting list, fed by /ws/notifications/ (docs/signaling.md).
+import { dateTime } from "../format.js";
 import { ReconnectingSocket } from "../socket.js";
 
 const cfg = JSON.parse(document.getElementById("waiting-config").textContent);
@@ -6,13 +7,6 @@ const list = document.getElementById("waiting-list");
 const empty = document.getElementById("waiting-empty");
 const waiting = new Map();
 const WAITING = new Set(["checked_in", "interrupted"]);
-
-function time(iso) {
-  if (!iso) return "";
-  const d = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
 
 function render() {
   list.replaceChildren(
@@ -24,7 +18,7 @@ function render() {
       a.textContent = `${c.patient} — ${c.station}`;
       const meta = document.createElement("span");
       meta.className = "muted";
-      meta.textContent = ` ${time(c.start)} · ${cfg.strings[c.status] || c.status}`;
+      meta.textContent = ` ${dateTime(c.start)} · ${cfg.strings[c.status] || c.status}`;
       li.append(a, meta);
       return li;
     }),
