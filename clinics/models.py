@@ -3,6 +3,7 @@
 import uuid
 from typing import Any, ClassVar
 
+import pgtrigger
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -206,8 +207,20 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
         raise PermissionError("The audit log is append-only.")
 
 
+# The only DELETE the audit trigger lets through: a row older than the cutoff that the
+# transaction's purge declared (clinics.retention.audit_entries_purge).
+AUDIT_PURGE_SETTING = "telehealth.audit_purge_before"
+_PURGED = (
+    f"coalesce(OLD.at < NULLIF(current_setting('{AUDIT_PURGE_SETTING}', true), '')"
+    "::timestamptz, false)"
+)
+
+
 class AuditEntry(models.Model):
-    """Append-only record of every read and write of patient data."""
+    """Append-only record of every read and write of patient data.
+
+    The ORM refuses to change or delete a row (below); on PostgreSQL so does the database,
+    whoever sends the SQL (Meta.triggers)."""
 
     class Action(models.TextChoices):
         READ = "read", _("Read")
@@ -238,6 +251,14 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
+        triggers = [
+            pgtrigger.Protect(name="audit_no_update", operation=pgtrigger.Update),
+            pgtrigger.Protect(
+                name="audit_no_delete",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Condition(f"NOT {_PURGED}"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"
