@@ -40,6 +40,7 @@ class Facility(TimestampedModel):
         DISTRICT_HOSPITAL = "district_hospital", _("District hospital")
         PROVINCIAL_HOSPITAL = "provincial_hospital", _("Provincial hospital")
         CENTRAL_HOSPITAL = "central_hospital", _("Central hospital")
+        HEALTH_DEPARTMENT = "health_department", _("Provincial health department")
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -99,6 +100,9 @@ class Membership(TimestampedModel):
         SPECIALIST = "specialist", _("Specialist")
         COORDINATOR = "coordinator", _("Coordinator")
         ADMIN = "admin", _("Administrator")
+        # Held at a provincial health department: that province's programme dashboard and
+        # nothing else, no patient data (consults.dashboard.access).
+        PROGRAMME_MANAGER = "programme_manager", _("Programme manager (province)")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="memberships")
