@@ -3,6 +3,7 @@
 import uuid
 from typing import Any, ClassVar
 
+import pgtrigger
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
@@ -39,6 +40,7 @@ class Facility(TimestampedModel):
         DISTRICT_HOSPITAL = "district_hospital", _("District hospital")
         PROVINCIAL_HOSPITAL = "provincial_hospital", _("Provincial hospital")
         CENTRAL_HOSPITAL = "central_hospital", _("Central hospital")
+        HEALTH_DEPARTMENT = "health_department", _("Provincial health department")
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
@@ -98,6 +100,9 @@ class Membership(TimestampedModel):
         SPECIALIST = "specialist", _("Specialist")
         COORDINATOR = "coordinator", _("Coordinator")
         ADMIN = "admin", _("Administrator")
+        # Held at a provincial health department: that province's programme dashboard and
+        # nothing else, no patient data (consults.dashboard.access).
+        PROGRAMME_MANAGER = "programme_manager", _("Programme manager (province)")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="memberships")
@@ -206,8 +211,20 @@ class AuditQuerySet(models.QuerySet["AuditEntry"]):
         raise PermissionError("The audit log is append-only.")
 
 
+# The only DELETE the audit trigger lets through: a row older than the cutoff that the
+# transaction's purge declared (clinics.retention.audit_entries_purge).
+AUDIT_PURGE_SETTING = "telehealth.audit_purge_before"
+_PURGED = (
+    f"coalesce(OLD.at < NULLIF(current_setting('{AUDIT_PURGE_SETTING}', true), '')"
+    "::timestamptz, false)"
+)
+
+
 class AuditEntry(models.Model):
-    """Append-only record of every read and write of patient data."""
+    """Append-only record of every read and write of patient data.
+
+    The ORM refuses to change or delete a row (below); on PostgreSQL so does the database,
+    whoever sends the SQL (Meta.triggers)."""
 
     class Action(models.TextChoices):
         READ = "read", _("Read")
@@ -238,6 +255,14 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         verbose_name_plural = "audit entries"
+        triggers = [
+            pgtrigger.Protect(name="audit_no_update", operation=pgtrigger.Update),
+            pgtrigger.Protect(
+                name="audit_no_delete",
+                operation=pgtrigger.Delete,
+                condition=pgtrigger.Condition(f"NOT {_PURGED}"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_id}"

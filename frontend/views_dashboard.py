@@ -12,12 +12,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from clinics.models import User
 from consults.dashboard import export
-from consults.dashboard.access import can_see_dashboard
+from consults.dashboard.access import dashboard_scope_get
 from consults.dashboard.query import dashboard_query
 from consults.dashboard.selectors import URGENT_TARGET, dashboard_rows, monthly_totals
-from telehealth.errors import AppError, not_found
+from telehealth.errors import AppError
 
 # Stacked from the bottom; each has a CSS class in dashboard.css and a legend entry.
 SERIES = ("completed", "no_shows", "failed", "cancelled", "upcoming_or_open")
@@ -113,11 +112,9 @@ def _query(params: QueryDict) -> tuple[Any, dict[str, list[str]]]:
 @login_required
 @require_GET
 def dashboard_page(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not isinstance(user, User) or not can_see_dashboard(user):
-        raise not_found()
+    scope = dashboard_scope_get(request.user)
     query, errors = _query(request.GET)
-    rows = dashboard_rows(first=query.first, last=query.last, group=query.group)
+    rows = dashboard_rows(first=query.first, last=query.last, group=query.group, scope=scope)
     labels = _series_labels()
     columns = [{"key": key, "label": label} for key, label in export.FIGURES]
     table = [
@@ -132,6 +129,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "query": query,
+        "provinces": export.provinces_json(scope),
         "form": query.as_params() if not errors else request.GET,
         "errors": errors,
         "columns": columns,

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "pgtrigger",
     "clinics",
     "consults",
     "frontend",
@@ -259,6 +260,16 @@ IDEMPOTENCY_RETENTION_HOURS = env_int("IDEMPOTENCY_RETENTION_HOURS", 48)
 if IDEMPOTENCY_RETENTION_HOURS < 1:
     raise ImproperlyConfigured(
         f"IDEMPOTENCY_RETENTION_HOURS must be at least 1, got {IDEMPOTENCY_RETENTION_HOURS}"
+    )
+
+# The audit log (who read or changed which patient's data) is kept for ever by default (0):
+# medical records are kept at least 10 years and no rule asks for their access log to go
+# sooner. An operator whose policy sets a period names it in days; purge_audit then deletes
+# older entries, the one delete the database's audit trigger lets through (docs/deploy.md).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 0)
+if AUDIT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_DAYS must be 0 (keep for ever) or more, got {AUDIT_RETENTION_DAYS}"
     )
 
 # A reminder worker holds the reminders it claimed this long; if it dies meanwhile, another

@@ -1,4 +1,5 @@
-"""GET /api/v1/dashboard/ (JSON) and /api/v1/dashboard.csv: administrators only."""
+"""GET /api/v1/dashboard/ (JSON) and /api/v1/dashboard.csv: administrators (the whole
+programme) and programme managers (their province)."""
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -10,11 +11,10 @@ from rest_framework.views import APIView
 
 from clinics.serializers import FacilityRefSerializer
 from consults.dashboard import export
-from consults.dashboard.access import can_see_dashboard
+from consults.dashboard.access import DashboardScope, dashboard_scope_get
 from consults.dashboard.query import MONTH_PATTERN, DashboardQuery, dashboard_query
-from consults.dashboard.selectors import GROUPS, URGENT_TARGET, dashboard_rows
+from consults.dashboard.selectors import GROUPS, URGENT_TARGET, Row, dashboard_rows
 from telehealth.auth import request_user
-from telehealth.errors import not_found
 
 
 class DashboardRowSerializer(serializers.Serializer):
@@ -41,6 +41,11 @@ class DashboardSerializer(serializers.Serializer):
     from_month = serializers.CharField()
     to = serializers.CharField()
     group = serializers.ChoiceField(choices=GROUPS)
+    provinces = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="The provinces whose stations' consults are counted; null: the whole programme",
+    )
     urgent_target_minutes = serializers.IntegerField()
     rows = DashboardRowSerializer(many=True)
 
@@ -61,10 +66,11 @@ PARAMETERS = [
 ]
 
 
-def _visible_query(request: Request) -> DashboardQuery:
-    if not can_see_dashboard(request_user(request)):
-        raise not_found()
-    return dashboard_query(request.query_params)
+def _visible_rows(request: Request) -> tuple[DashboardQuery, DashboardScope, list[Row]]:
+    scope = dashboard_scope_get(request_user(request))
+    query = dashboard_query(request.query_params)
+    rows = dashboard_rows(first=query.first, last=query.last, group=query.group, scope=scope)
+    return query, scope, rows
 
 
 class DashboardView(APIView):
@@ -72,11 +78,11 @@ class DashboardView(APIView):
 
     @extend_schema(parameters=PARAMETERS, responses=DashboardSerializer)
     def get(self, request: Request) -> Response:
-        query = _visible_query(request)
-        rows = dashboard_rows(first=query.first, last=query.last, group=query.group)
+        query, scope, rows = _visible_rows(request)
         return Response(
             {
                 **query.as_params(),
+                "provinces": export.provinces_json(scope),
                 "urgent_target_minutes": int(URGENT_TARGET.total_seconds() // 60),
                 "rows": [export.row_json(r) for r in rows],
             }
@@ -92,8 +98,7 @@ class DashboardCsvView(APIView):
         responses={(200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request) -> HttpResponse:
-        query = _visible_query(request)
-        rows = dashboard_rows(first=query.first, last=query.last, group=query.group)
+        query, _scope, rows = _visible_rows(request)
         response = HttpResponse(export.rows_csv(rows), content_type="text/csv; charset=utf-8")
         name = f"dashboard-{query.group}-{query.first:%Y-%m}-{query.last:%Y-%m}.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -1,4 +1,5 @@
-"""Rows as JSON-ready dicts and as CSV (UTF-8 with a BOM, so Excel reads Vietnamese)."""
+"""Rows and scope as JSON-ready values, rows as CSV (UTF-8 with a BOM, so Excel reads
+Vietnamese)."""
 
 import csv
 import io
@@ -6,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from consults.dashboard.access import DashboardScope
 from consults.dashboard.selectors import Row
 
 # (key, column label): the JSON keys, the CSV columns and the page table share this order.
@@ -40,6 +42,10 @@ def row_json(row: Row) -> dict[str, Any]:
         },
         **{key: getattr(row, key) for key, _label in FIGURES},
     }
+
+
+def provinces_json(scope: DashboardScope) -> list[str] | None:
+    return None if scope.provinces is None else sorted(scope.provinces)
 
 
 def rows_csv(rows: list[Row]) -> str:

@@ -16,6 +16,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from clinics.models import Facility
+from consults.dashboard.access import DashboardScope
 from consults.dashboard.median import Median, median
 from consults.models import Consultation, ConsultationEvent
 from consults.scheduling.models import ConsultRequest
@@ -101,9 +102,10 @@ def _local_month(value: datetime | date, zone: ZoneInfo) -> date:
 
 
 def dashboard_rows(
-    *, first: date, last: date, group: str, now: datetime | None = None
+    *, first: date, last: date, group: str, scope: DashboardScope, now: datetime | None = None
 ) -> list[Row]:
-    """Rows for each facility of the `group` kind with activity in [first, last] months."""
+    """Rows for each facility of the `group` kind with activity in [first, last] months,
+    counting only the consults and requests in `scope` (consults.dashboard.access)."""
     assert group in GROUPS
     now = now or timezone.now()
     partials: dict[Key, _Partial] = defaultdict(_Partial)
@@ -114,12 +116,13 @@ def dashboard_rows(
         end_month = _next_month(last)
         end = datetime(end_month.year, end_month.month, 1, tzinfo=zone)
         consults = Consultation.objects.order_by().filter(
-            **{f"{group}__time_zone": zone_name}, start__gte=start, start__lt=end
+            scope.consults(), **{f"{group}__time_zone": zone_name}, start__gte=start, start__lt=end
         )
         _count_consults(consults, group, zone, partials)
         _collect_waits(consults, group, zone, partials)
         _collect_quality(consults, group, zone, partials)
         requests = ConsultRequest.objects.order_by().filter(
+            scope.consults("consultation__"),
             **{f"consultation__{group}__time_zone": zone_name},
             created_at__gte=start,
             created_at__lt=end,
@@ -234,7 +237,7 @@ def _row(facility: Facility, month: date, p: _Partial) -> Row:
 
 
 def monthly_totals(rows: list[Row], months: list[date]) -> list[dict[str, Any]]:
-    """Programme-wide consults per month by outcome (the chart), every month present."""
+    """Consults per month by outcome over `rows` (the chart), every month present."""
     keys = ("booked", "completed", "cancelled", "no_shows", "failed", "upcoming_or_open")
     totals = {m: dict.fromkeys(keys, 0) for m in months}
     for row in rows:

@@ -76,5 +76,6 @@ def test_the_hourly_purge_unit_also_runs_this_command() -> None:
     assert [line.rsplit(" ", 1)[-1] for line in exec_starts] == [
         "purge_idempotency",
         "purge_login_failures",
+        "purge_audit",
     ]
     assert get_commands()["purge_login_failures"] == "clinics"

@@ -4,7 +4,8 @@ March 2026 (Vietnam time, UTC+7) at Tà Lùng station with Bạch Mai hospital:
 five booked consults (completed, no-show station, no-show specialist, failed, cancelled)
 and five requests (urgent: in time, declined late, never answered, withdrawn; routine).
 Phúc Sen station with Chợ Rẫy: two consults either side of 1 March 00:00 local time,
-both on 28 February in UTC.
+both on 28 February in UTC. Both stations are in Cao Bằng; `lang_son` adds another
+province's station, with consults and requests at Bạch Mai in the same months.
 """
 
 from datetime import datetime
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from clinics.models import Facility, Membership
+from clinics.models import Facility, Membership, User
 from consults.models import Consultation, ConsultationEvent
 from consults.room.models import CallQualityReport
 from consults.scheduling.models import ConsultRequest
@@ -127,9 +128,80 @@ def march(cast: Cast) -> Cast:
     return cast
 
 
-@pytest.fixture
-def programme_manager(cast: Cast) -> Any:
+def manager_of(province: str, *, code: str) -> User:
     department = factories.make_facility(
-        Facility.Kind.PROVINCIAL_HOSPITAL, code="SYT-CB", name="Sở Y tế Cao Bằng"
+        Facility.Kind.HEALTH_DEPARTMENT, code=code, name=f"Sở Y tế {province}", province=province
     )
-    return factories.make_user(Membership.Role.ADMIN, department, username="manager")
+    return factories.make_user(
+        Membership.Role.PROGRAMME_MANAGER, department, username=f"manager-{code.lower()}"
+    )
+
+
+@pytest.fixture
+def admin_membership(cast: Cast) -> User:
+    hospital = factories.make_facility(
+        Facility.Kind.PROVINCIAL_HOSPITAL, code="BVT-CB", name="Bệnh viện đa khoa tỉnh Cao Bằng"
+    )
+    return factories.make_user(Membership.Role.ADMIN, hospital, username="administrator")
+
+
+@pytest.fixture
+def cao_bang_manager(cast: Cast) -> User:
+    return manager_of("Cao Bằng", code="SYT-CB")
+
+
+@pytest.fixture
+def lang_son_manager(cast: Cast) -> User:
+    return manager_of("Lạng Sơn", code="SYT-LS")
+
+
+@pytest.fixture
+def lang_son(march: Cast) -> Facility:
+    """Đồng Đăng station (Lạng Sơn): in March three consults at Bạch Mai (one completed with
+    quality reports, one no-show, one failed) and two urgent requests, one answered in time;
+    one consult in February."""
+    station = factories.make_facility(
+        code="DDG", name="Trạm Y tế thị trấn Đồng Đăng", province="Lạng Sơn", district="Cao Lộc"
+    )
+    patient = factories.make_patient(station, full_name="Hoàng Văn Lâm")
+    room = factories.make_room(station)
+
+    def consult(start: datetime, created: datetime, status: str, **kw: Any) -> Consultation:
+        made = factories.make_consultation(
+            patient=patient,
+            specialist=march.specialist,
+            hospital=march.hospital,
+            room=room,
+            start=start,
+            status=status,
+            **kw,
+        )
+        Consultation.objects.filter(pk=made.pk).update(created_at=created)
+        return made
+
+    completed = consult(local(10, 14), local(9, 14), S.COMPLETED)  # waited 24 h
+    quality(completed, (900, 20, 30, False), (700, 12, 0, True))
+    consult(local(11, 14), local(3), S.NO_SHOW, no_show_party="station")
+    consult(local(12, 14), local(12, 8), S.FAILED)
+    consult(local(20, 14, month=2), local(19, 14, month=2), S.COMPLETED)
+    for day, answered in ((15, local(15, 9)), (16, None)):
+        filed = Consultation.objects.create(
+            patient=patient,
+            station=station,
+            hospital=march.hospital,
+            specialty=factories.make_specialty(),
+            status=S.REQUESTED,
+            urgency=Consultation.Urgency.URGENT,
+            created_by=march.nurse,
+        )
+        request = ConsultRequest.objects.create(
+            consultation=filed, state="accepted" if answered else "waiting"
+        )
+        Consultation.objects.filter(pk=filed.pk).update(created_at=local(day, 8))
+        ConsultRequest.objects.filter(pk=request.pk).update(created_at=local(day, 8))
+        if answered:
+            leave_requested(filed, to=S.BOOKED, at=answered)
+            Consultation.objects.filter(pk=filed.pk).update(
+                start=local(3, month=4), end=local(3, 10, month=4), specialist=march.specialist
+            )
+    return station

@@ -38,11 +38,12 @@ def test_it_gives_the_rows_to_an_administrator(march: Cast, api: Api) -> None:
     assert row["urgent_within_target_share"] == 0.3333
 
 
-def test_a_programme_manager_is_an_admin_membership(
-    march: Cast, api: Api, programme_manager: User
+def test_an_admin_membership_sees_the_whole_programme(
+    march: Cast, api: Api, admin_membership: User
 ) -> None:
-    response = api(programme_manager).get(API, {**MARCH, "group": "hospital"})
+    response = api(admin_membership).get(API, {**MARCH, "group": "hospital"})
     assert response.status_code == 200
+    assert response.json()["provinces"] is None
     assert {r["facility"]["code"] for r in response.json()["rows"]} == {"BM", "CR"}
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from consults.dashboard.access import WHOLE_PROGRAMME
 from consults.dashboard.selectors import dashboard_rows
 from tests.conftest import Cast
 from tests.dashboard.conftest import local
@@ -13,7 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def rows_by(group: str, first: date = date(2026, 2, 1), **kw: Any) -> dict[tuple[str, str], Any]:
-    rows = dashboard_rows(first=first, last=date(2026, 3, 1), group=group, **kw)
+    rows = dashboard_rows(
+        first=first, last=date(2026, 3, 1), group=group, scope=WHOLE_PROGRAMME, **kw
+    )
     return {(r.facility.code, f"{r.month:%Y-%m}"): r for r in rows}
 
 
@@ -81,4 +84,6 @@ def test_it_reads_in_a_bounded_number_of_queries(
     march: Cast, django_assert_max_num_queries: Any
 ) -> None:
     with django_assert_max_num_queries(7):
-        dashboard_rows(first=date(2026, 1, 1), last=date(2026, 12, 1), group="station")
+        dashboard_rows(
+            first=date(2026, 1, 1), last=date(2026, 12, 1), group="station", scope=WHOLE_PROGRAMME
+        )

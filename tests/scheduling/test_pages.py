@@ -34,7 +34,7 @@ from frontend.views_scheduling_hospital import REQUESTS_PER_PAGE
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import at
-from tests.security.matrix_world import programme_manager
+from tests.security.matrix_world import administrator
 
 pytestmark = pytest.mark.django_db
 
@@ -404,9 +404,9 @@ def test_it_lets_an_administrator_triage_from_the_page_as_from_the_api(
     assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
 
 
-def test_it_lets_a_programme_manager_open_the_triage_page(cast: Cast) -> None:
+def test_it_lets_an_admin_membership_open_the_triage_page(cast: Cast) -> None:
     urgent_request(cast)
-    assert "Khó thở" in logged_in(programme_manager()).get("/triage/").content.decode()
+    assert "Khó thở" in logged_in(administrator()).get("/triage/").content.decode()
 
 
 def statements(client: Client, url: str) -> int:

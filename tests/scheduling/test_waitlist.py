@@ -20,7 +20,7 @@ from telehealth.asgi import application
 from tests import factories
 from tests.conftest import Cast
 from tests.scheduling.conftest import BookFn, at
-from tests.security.matrix_world import programme_manager
+from tests.security.matrix_world import administrator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Api = Callable[[User | None], APIClient]
@@ -188,13 +188,13 @@ def test_the_offer_is_the_stations_own(cast: Cast, offer_world: dict, api: Api) 
     assert WaitlistEntry.objects.get().state == "offered"
 
 
-@pytest.mark.parametrize("who", ["admin", "programme manager"])
+@pytest.mark.parametrize("who", ["admin", "admin membership"])
 def test_it_lets_an_administrator_take_the_offer_from_the_agenda_as_from_the_api(
     cast: Cast, offer_world: dict, day: date, api: Api, who: str
 ) -> None:
     cancel(api, cast, offer_world["early"])
     client = Client()
-    client.force_login(cast.admin if who == "admin" else programme_manager())
+    client.force_login(cast.admin if who == "admin" else administrator())
     page = client.get(f"/agenda/?day={day.isoformat()}").content.decode()
     assert 'id="waitlist-offers"' in page
     assert f'value="{offer_world["late"]}"' in page

@@ -1,6 +1,7 @@
 """The world the authorization matrix runs in: one consult with everything hanging off it,
-a second one with a signed report, a request waiting for the station's answer, and a
-programme manager (an `admin` membership at the provincial health department)."""
+a second one with a signed report, a request waiting for the station's answer, an
+administrator (an `admin` membership, not a superuser), and two programme managers: one at
+the health department of the cast's province (Cao Bằng), one at another province's."""
 
 import io
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ ROLES = [
     "other_specialist",
     "coordinator",
     "other_coordinator",
-    "manager",
+    "admin",
+    "province_manager",
+    "other_province_manager",
     "guest",
     "anonymous",
 ]
@@ -43,7 +46,9 @@ class World:
     consultation: Consultation
     signed: Consultation
     request: ConsultRequest
-    manager: User
+    admin: User
+    province_manager: User
+    other_province_manager: User
     attachment_id: str
     guest_id: str
     guest_token: str
@@ -57,7 +62,9 @@ class World:
             "other_specialist": self.cast.other_specialist,
             "coordinator": self.cast.coordinator,
             "other_coordinator": self.cast.other_coordinator,
-            "manager": self.manager,
+            "admin": self.admin,
+            "province_manager": self.province_manager,
+            "other_province_manager": self.other_province_manager,
         }.get(role)
 
     def kwargs(self, route: str, role: str) -> dict[str, Any]:
@@ -170,7 +177,9 @@ def build_world(cast: Cast) -> World:
         consultation=consultation,
         signed=signed_consultation(cast),
         request=request,
-        manager=programme_manager(),
+        admin=administrator(),
+        province_manager=programme_manager("Cao Bằng", code="SYT-CB"),
+        other_province_manager=programme_manager("Lạng Sơn", code="SYT-LS"),
         attachment_id=str(attachment.external_id),
         guest_id=str(invite.external_id),
         guest_token=guest_token,
@@ -198,8 +207,17 @@ def signed_consultation(cast: Cast) -> Consultation:
     return consultation
 
 
-def programme_manager() -> User:
-    department = factories.make_facility(
-        Facility.Kind.PROVINCIAL_HOSPITAL, code="SYT-CB", name="Sở Y tế Cao Bằng"
+def administrator() -> User:
+    hospital = factories.make_facility(
+        Facility.Kind.PROVINCIAL_HOSPITAL, code="BVT-CB", name="Bệnh viện đa khoa tỉnh Cao Bằng"
     )
-    return factories.make_user(Membership.Role.ADMIN, department, username="manager")
+    return factories.make_user(Membership.Role.ADMIN, hospital, username="administrator")
+
+
+def programme_manager(province: str, *, code: str) -> User:
+    department = factories.make_facility(
+        Facility.Kind.HEALTH_DEPARTMENT, code=code, name=f"Sở Y tế {province}", province=province
+    )
+    return factories.make_user(
+        Membership.Role.PROGRAMME_MANAGER, department, username=f"manager-{code.lower()}"
+    )

@@ -29,8 +29,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ORIGIN = b"http://127.0.0.1"
 ROOM = "/ws/consultations/{consultation_id}/"
 
-# Order of roles: station, other_station, specialist, other_specialist,
-# coordinator, other_coordinator, manager (an admin membership), guest, anonymous.
+# Order of roles: station, other_station, specialist, other_specialist, coordinator,
+# other_coordinator, admin (an admin membership), province_manager, other_province_manager
+# (programme managers: the dashboard only), guest, anonymous.
 SOCKETS: dict[str, tuple[str, ...]] = {
     "/ws/consultations/{consultation_id}/": (
         "welcome",
@@ -40,10 +41,14 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",  # an administrator is not in the call
+        "error:not_a_participant close:4403",
+        "error:not_a_participant close:4403",
         "welcome",
         "error:not_authenticated close:4401",
     ),
     "/ws/notifications/": (
+        "snapshot",
+        "snapshot",
         "snapshot",
         "snapshot",
         "snapshot",
@@ -62,6 +67,8 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "open",
         "open",
         "open",
+        "open",
+        "open",
         "error:not_authenticated close:4401",
         "error:not_authenticated close:4401",
     ),
@@ -73,6 +80,8 @@ SOCKETS: dict[str, tuple[str, ...]] = {
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",
         "error:not_a_participant close:4403",  # an administrator reads the notes over the API
+        "error:not_a_participant close:4403",
+        "error:not_a_participant close:4403",
         "error:not_authenticated close:4401",
         "error:not_authenticated close:4401",
     ),
