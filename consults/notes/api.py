@@ -22,13 +22,16 @@ from consults.notes.access import (
     require_signing_specialist,
 )
 from consults.notes.audit import Chat, Notes, audit_read
+from consults.notes.models import SectionKey
 from consults.notes.pdf import report_pdf
 from consults.notes.sections import icd10_search, parse_section_key
 from telehealth.auth import request_user
 from telehealth.errors import AppError, not_found
+from telehealth.schema import takes_idempotency_key
 
 ATTACHMENT = Shown("attachment", attachment_get_for_user, lambda a: a.consultation.patient)
 ADDENDUM = Shown("addendum", addendum_get_for_user, lambda a: a.report.consultation.patient)
+SECTION = OpenApiParameter("section", str, OpenApiParameter.PATH, enum=SectionKey.values)
 
 
 class NotesView(APIView):
@@ -47,7 +50,7 @@ class NoteSectionView(APIView):
     is refused with 409 `note_conflict` and the current text. `client_edit_id` makes a
     retry safe."""
 
-    @extend_schema(request=serializers.NoteWriteSerializer, responses=dict)
+    @extend_schema(request=serializers.NoteWriteSerializer, responses=dict, parameters=[SECTION])
     def put(self, request: Request, id: str, section: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
@@ -70,7 +73,7 @@ class NoteSectionView(APIView):
 
 
 class NoteHistoryView(APIView):
-    @extend_schema(responses=serializers.RevisionSerializer(many=True))
+    @extend_schema(responses=serializers.RevisionSerializer(many=True), parameters=[SECTION])
     def get(self, request: Request, id: str, section: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_reader(user, id)
@@ -127,6 +130,7 @@ class AttachmentListView(APIView):
         return Response({"results": [events.attachment_payload(a) for a in items]})
 
     @extend_schema(request=serializers.AttachmentUploadSerializer, responses={201: dict})
+    @takes_idempotency_key
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
@@ -252,6 +256,7 @@ class AddendumView(APIView):
         request=serializers.AddendumWriteSerializer,
         responses={201: serializers.AddendumSerializer},
     )
+    @takes_idempotency_key
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
