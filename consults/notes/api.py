@@ -129,7 +129,11 @@ class AttachmentListView(APIView):
             )
         return Response({"results": [events.attachment_payload(a) for a in items]})
 
-    @extend_schema(request=serializers.AttachmentUploadSerializer, responses={201: dict})
+    # Multipart only: a urlencoded form (FormParser reads one) cannot carry the file.
+    @extend_schema(
+        request={"multipart/form-data": serializers.AttachmentUploadSerializer},
+        responses={201: dict},
+    )
     @takes_idempotency_key
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)

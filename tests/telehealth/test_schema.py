@@ -171,3 +171,8 @@ def test_accepting_a_request_reads_the_booking_not_a_message(schema: dict[str, A
     body = schema["paths"]["/api/v1/requests/{id}/accept/"]["post"]["requestBody"]
     accept = _ref(schema, body["content"]["application/json"]["schema"])
     assert set(accept["required"]) == {"specialist", "start", "end"}
+
+
+def test_an_attachment_is_sent_as_multipart_only(schema: dict[str, Any]) -> None:
+    post = schema["paths"]["/api/v1/consultations/{id}/notes/attachments/"]["post"]
+    assert list(post["requestBody"]["content"]) == ["multipart/form-data"]
