@@ -37,6 +37,7 @@ from clinics.serializers import (
 from clinics.services import consent_record, patient_register, patient_update
 from telehealth.auth import request_user
 from telehealth.errors import AppError, invalid
+from telehealth.schema import takes_idempotency_key
 
 PATIENT = Shown("patient", patient_get_for_user, lambda patient: patient)
 CONSENT = Shown("consent", consent_get_for_user, lambda consent: consent.patient)
@@ -130,6 +131,7 @@ class PatientList(generics.ListCreateAPIView[Patient]):
         audit_patients_read(actor=request_user(request), patients=page, via=Via.http(request))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
+    @takes_idempotency_key
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         station = require_station_staff(request_user(request))
 
@@ -198,6 +200,7 @@ class ConsentList(APIView):
         )
 
     @extend_schema(request=ConsentSerializer, responses={201: ConsentSerializer})
+    @takes_idempotency_key
     def post(self, request: Request, id: str) -> Response:
         patient = patient_get_for_user(request_user(request), id)
         if not can_edit_patient(request_user(request), patient):

@@ -357,7 +357,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "telehealth.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "telehealth.schema.AutoSchema",
     "EXCEPTION_HANDLER": "telehealth.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["telehealth.parsers.JSONParser"],

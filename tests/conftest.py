@@ -73,6 +73,10 @@ class Cast:
 
 @pytest.fixture
 def cast(db: None) -> Cast:
+    return make_cast()
+
+
+def make_cast() -> Cast:
     R = Membership.Role
     station = factories.make_facility(
         code="TLG", name="Trạm Y tế thị trấn Tà Lùng", district="Quảng Hòa"

@@ -24,14 +24,17 @@ from consults.notes.access import (
     require_signing_specialist,
 )
 from consults.notes.audit import Chat, Notes, audit_read
+from consults.notes.models import SectionKey
 from consults.notes.pdf import report_pdf
 from consults.notes.sections import icd10_search, parse_section_key
 from consults.realtime import events
 from telehealth.auth import request_user
 from telehealth.errors import AppError, not_found
+from telehealth.schema import takes_idempotency_key
 
 ATTACHMENT = Shown("attachment", attachment_get_for_user, lambda a: a.consultation.patient)
 ADDENDUM = Shown("addendum", addendum_get_for_user, lambda a: a.report.consultation.patient)
+SECTION = OpenApiParameter("section", str, OpenApiParameter.PATH, enum=SectionKey.values)
 
 
 class NotesView(APIView):
@@ -50,7 +53,7 @@ class NoteSectionView(APIView):
     is refused with 409 `note_conflict` and the current text. `client_edit_id` makes a
     retry safe."""
 
-    @extend_schema(request=serializers.NoteWriteSerializer, responses=dict)
+    @extend_schema(request=serializers.NoteWriteSerializer, responses=dict, parameters=[SECTION])
     def put(self, request: Request, id: str, section: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)
@@ -87,7 +90,7 @@ def _saved_payload(saved: services.NoteSaved) -> dict[str, Any]:
 
 
 class NoteHistoryView(APIView):
-    @extend_schema(responses=serializers.RevisionSerializer(many=True))
+    @extend_schema(responses=serializers.RevisionSerializer(many=True), parameters=[SECTION])
     def get(self, request: Request, id: str, section: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_reader(user, id)
@@ -144,7 +147,12 @@ class AttachmentListView(APIView):
             )
         return Response({"results": [events.attachment_payload(a) for a in items]})
 
-    @extend_schema(request=serializers.AttachmentUploadSerializer, responses={201: dict})
+    # Multipart only: a urlencoded form (FormParser reads one) cannot carry the file.
+    @extend_schema(
+        request={"multipart/form-data": serializers.AttachmentUploadSerializer},
+        responses={201: dict},
+    )
+    @takes_idempotency_key
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_participant(user, id)
@@ -270,6 +278,7 @@ class AddendumView(APIView):
         request=serializers.AddendumWriteSerializer,
         responses={201: serializers.AddendumSerializer},
     )
+    @takes_idempotency_key
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consultation = notes_get_for_writer(user, id)

@@ -11,9 +11,9 @@ from telehealth.storable import INT_MAX
 
 
 class NoteWriteSerializer(StrictSerializer):
-    content = serializers.JSONField()
+    content = serializers.DictField()  # its fields depend on the section (sections.py)
     base_revision = serializers.IntegerField(min_value=0, max_value=INT_MAX)
-    client_edit_id = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    client_edit_id = serializers.CharField(max_length=64)  # the retry's identity (docs/notes.md)
 
 
 class ChatWriteSerializer(StrictSerializer):

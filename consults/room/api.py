@@ -69,12 +69,16 @@ class GuestInviteSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="external_id")
     kind = serializers.CharField()
     expires_at = serializers.DateTimeField()
-    revoked_at = serializers.DateTimeField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
     display_name = serializers.CharField()
 
 
+class GuestInviteCreatedSerializer(GuestInviteSerializer):
+    link = serializers.URLField(help_text="The guest's signed link (until expires_at)")
+
+
 class GuestInviteList(APIView):
-    @extend_schema(request=GuestInviteRequest, responses={201: GuestInviteSerializer})
+    @extend_schema(request=GuestInviteRequest, responses={201: GuestInviteCreatedSerializer})
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consult = consultation_get_for_user(user, id)

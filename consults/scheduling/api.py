@@ -49,6 +49,7 @@ from consults.scheduling.serializers import (
 from consults.scheduling.waitlist import waitlist_join
 from telehealth.auth import request_user
 from telehealth.errors import AppError, invalid, not_found
+from telehealth.schema import takes_idempotency_key
 
 CONSULTATION = Shown("consultation", consultation_get_for_user, lambda consult: consult.patient)
 
@@ -105,7 +106,11 @@ class SlotSearch(APIView):
             OpenApiParameter(
                 "to", OpenApiTypes.DATETIME, description="With offset (default: +8 weeks)"
             ),
-            OpenApiParameter("limit", int, description="At most this many slots (1–200, 20)"),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": 200, "default": 20},
+                description="At most this many slots",
+            ),
         ],
         responses=SlotPageSerializer,
     )
@@ -178,7 +183,13 @@ class ConsultationList(generics.ListAPIView[Consultation]):
         parameters=[
             OpenApiParameter("from", OpenApiTypes.DATETIME, description="Ending after"),
             OpenApiParameter("to", OpenApiTypes.DATETIME, description="Starting before"),
-            OpenApiParameter("status", str, description="Comma-separated statuses"),
+            OpenApiParameter(
+                "status",
+                {"type": "array", "items": {"enum": Consultation.Status.values}, "minItems": 1},
+                style="form",
+                explode=False,
+                description="Comma-separated statuses",
+            ),
         ]
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -190,6 +201,7 @@ class ConsultationList(generics.ListAPIView[Consultation]):
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(request=BookingSerializer, responses={201: ConsultationSerializer})
+    @takes_idempotency_key
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request_user(request)
 
@@ -246,6 +258,7 @@ class _Action(APIView):
     def act(self, request: Request, user: User, consult: Consultation) -> Consultation:
         raise NotImplementedError
 
+    @takes_idempotency_key
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         consult = consultation_get_for_user(user, id)

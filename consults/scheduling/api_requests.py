@@ -27,6 +27,7 @@ from consults.scheduling.serializers import (
 )
 from telehealth.auth import request_user
 from telehealth.errors import AppError, not_found
+from telehealth.schema import takes_idempotency_key
 
 # A request's public id is its consultation's, and the audit log names the consultation (as
 # filing it does).
@@ -58,6 +59,7 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
         return triage.request_queue(request_user(self.request), open_only=open_only)
 
     @extend_schema(request=RequestCreateSerializer, responses={201: RequestSerializer})
+    @takes_idempotency_key
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         user = request_user(request)
 
@@ -109,7 +111,12 @@ class RequestAction(APIView):
 
     action = ""
 
-    @extend_schema(request=MessageSerializer, responses=RequestSerializer)
+    def get_serializer_class(self) -> type[MessageSerializer | AcceptSerializer]:
+        """The body this action reads (the schema's requestBody)."""
+        return AcceptSerializer if self.action == "accept" else MessageSerializer
+
+    @extend_schema(responses=RequestSerializer)
+    @takes_idempotency_key
     def post(self, request: Request, id: str) -> Response:
         user = request_user(request)
         req = triage.request_get_for_user(user, id)

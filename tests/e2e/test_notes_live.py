@@ -81,7 +81,8 @@ def test_station_and_specialist_see_each_others_sections_live_until_sign_off(
                 const csrf = document.cookie.match(/csrftoken=([^;]+)/)[1];
                 const r = await fetch(url, {method: "PUT",
                   headers: {"Content-Type": "application/json", "X-CSRFToken": csrf},
-                  body: JSON.stringify({content: {text: "late"}, base_revision: 1})});
+                  body: JSON.stringify({content: {text: "late"}, base_revision: 1,
+                                        client_edit_id: "late"})});
                 return [r.status, (await r.json()).code];
             }""",
             f"/api/v1/consultations/{consultation.external_id}/notes/history/",

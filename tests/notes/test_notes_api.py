@@ -161,7 +161,7 @@ def test_it_rejects_bad_section_content_with_field_errors(
 ) -> None:
     r = api(cast.nurse).put(
         section_url(consultation, section),
-        {"content": content, "base_revision": 0},
+        {"content": content, "base_revision": 0, "client_edit_id": "e1"},
         format="json",
     )
     assert r.status_code == 400, r.json()
@@ -182,7 +182,9 @@ def test_it_accepts_vitals_within_physiological_ranges(
         "text": "Phổi thông khí tốt",
     }
     r = api(cast.nurse).put(
-        section_url(consultation, "vitals"), {"content": vitals, "base_revision": 0}, format="json"
+        section_url(consultation, "vitals"),
+        {"content": vitals, "base_revision": 0, "client_edit_id": "e1"},
+        format="json",
     )
     assert r.status_code == 200, r.json()
     assert r.json()["content"]["bp_systolic"] == 150
@@ -193,7 +195,11 @@ def test_it_accepts_an_assessment_with_listed_icd10_codes(
 ) -> None:
     r = api(cast.specialist).put(
         section_url(consultation, "assessment"),
-        {"content": {"text": "Tăng huyết áp độ 2", "icd10": ["i10", "E11.9"]}, "base_revision": 0},
+        {
+            "content": {"text": "Tăng huyết áp độ 2", "icd10": ["i10", "E11.9"]},
+            "base_revision": 0,
+            "client_edit_id": "e1",
+        },
         format="json",
     )
     assert r.status_code == 200, r.json()
@@ -212,6 +218,20 @@ def test_it_rejects_a_missing_base_revision(cast: Any, api: Any, consultation: A
     )
     assert r.status_code == 400
     assert "base_revision" in r.json()["fields"]
+
+
+def test_it_rejects_an_edit_without_its_client_edit_id(
+    cast: Any, api: Any, consultation: Any
+) -> None:
+    # Without it a retry after a lost answer would be a second edit (docs/notes.md).
+    r = api(cast.nurse).put(
+        section_url(consultation, "history"),
+        {"content": {"text": "x"}, "base_revision": 0},
+        format="json",
+    )
+    assert r.status_code == 400
+    assert "client_edit_id" in r.json()["fields"]
+    assert not NoteRevision.objects.exists()
 
 
 def test_the_icd10_list_is_searchable_without_diacritics(cast: Any, api: Any) -> None:

@@ -72,7 +72,11 @@ async def test_the_station_sees_the_signed_answer_arrive_live(
     await submit_case(api, cast, async_consult)
     nurse = await feed(cast.nurse)
     outsider = await feed(cast.outsider_nurse)
-    assessment = {"content": {"text": "Viêm da tiếp xúc"}, "base_revision": 0}
+    assessment = {
+        "content": {"text": "Viêm da tiếp xúc"},
+        "base_revision": 0,
+        "client_edit_id": "e1",
+    }
     r = await call(
         api, cast.specialist, "put", section_url(async_consult, "assessment"), assessment
     )

@@ -24,7 +24,7 @@ ASSESSMENT = {"text": "Tăng huyết áp độ 2, nguy cơ tim mạch cao", "icd
 def write_assessment(api: Any, cast: Any, consultation: Any) -> None:
     r = api(cast.specialist).put(
         section_url(consultation, "assessment"),
-        {"content": ASSESSMENT, "base_revision": 0},
+        {"content": ASSESSMENT, "base_revision": 0, "client_edit_id": "e1"},
         format="json",
     )
     assert r.status_code == 200, r.json()

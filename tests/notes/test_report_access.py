@@ -25,7 +25,11 @@ OUTSIDERS = ["outsider_nurse", "other_specialist", "other_coordinator"]
 def signed(cast: Any, api: Any, consultation: Any) -> Report:
     r = api(cast.specialist).put(
         section_url(consultation, "assessment"),
-        {"content": {"text": "Rung nhĩ, cần chống đông"}, "base_revision": 0},
+        {
+            "content": {"text": "Rung nhĩ, cần chống đông"},
+            "base_revision": 0,
+            "client_edit_id": "e1",
+        },
         format="json",
     )
     assert r.status_code == 200, r.json()
