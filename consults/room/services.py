@@ -140,6 +140,11 @@ def guest_invite_from_token(token: str) -> GuestInvite | None:
         return None
 
 
+def guest_invite_live(invite: GuestInvite) -> bool:
+    """Neither revoked nor expired: the link still opens its page and mints tickets."""
+    return invite.revoked_at is None and invite.expires_at > timezone.now()
+
+
 def guest_invite_revoke(*, invite: GuestInvite, actor: User) -> GuestInvite:
     """Revoke a link; a guest in the room is closed with 4403 at once (on commit)."""
     if not can_invite_guests(actor, invite.consultation):
@@ -161,7 +166,7 @@ def guest_invite_revoke(*, invite: GuestInvite, actor: User) -> GuestInvite:
 def guest_join(*, token: str, display_name: str) -> tuple[str, RoomTicket]:
     """A guest names themself on the link page and gets a room ticket."""
     invite = guest_invite_from_token(token)
-    if invite is None or invite.revoked_at is not None or invite.expires_at <= timezone.now():
+    if invite is None or not guest_invite_live(invite):
         raise AppError(
             "invite_invalid", _("This invitation link is not valid any more."), status=403
         )
