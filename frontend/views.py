@@ -107,7 +107,9 @@ def patients(request: HttpRequest) -> HttpResponse:
     stations = station_ids_of(user)
     errors: dict[str, list[str]] = {}
     form_error = ""
-    form: dict[str, Any] = {"consents": [Consent.Purpose.TELEMEDICINE]}
+    # Nothing ticked: consent is the patient's explicit act at the desk (Decree 13/2023), never
+    # a default the nurse forgets to untick.
+    form: dict[str, Any] = {"consents": []}
     if request.method == "POST":
         # Settled before the form is read: anyone but station staff gets 403, as from the API,
         # not the form back with field errors about a registration they may not make.
@@ -208,6 +210,6 @@ def patient_detail(request: HttpRequest, id: str) -> HttpResponse:
             "patient": patient,
             "consents": consents,
             "editable": editable,
-            "history": consent_list(patient)[:20],
+            "history": consent_list(patient),
         },
     )

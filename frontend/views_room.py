@@ -6,10 +6,12 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from clinics.audit import Via, audit_record
+from clinics.models import AuditEntry
 from consults.access import consultation_get_for_user
 from consults.models import Consultation
 from consults.realtime.close import CloseCode, RoomDenied
-from consults.room.access import room_participant
+from consults.room.access import guest_is_valid, room_participant
 from consults.room.services import guest_invite_from_token
 from frontend.pages import page_user
 
@@ -67,6 +69,14 @@ def room(request: HttpRequest, id: str) -> HttpResponse:
             raise Http404 from denied
         consultation_get_for_user(user, id)
         return render(request, "frontend/room/denied.html", {"code": denied.code}, status=403)
+    consult = participant.consultation
+    audit_record(
+        actor=user,
+        action=AuditEntry.Action.READ,
+        obj=consult,
+        patient=consult.patient,
+        via=Via.http(request),
+    )
     return render(
         request,
         "frontend/room/room.html",
@@ -102,15 +112,25 @@ def waiting(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def guest(request: HttpRequest, token: str) -> HttpResponse:
+    """A guest's page. A link that is unknown (404) or dead (revoked or expired: 410) gets a
+    page that names no patient: whoever holds an old link learns nothing from it."""
     invite = guest_invite_from_token(token)
-    if invite is None:
-        raise Http404
+    if invite is None or not guest_is_valid(invite):
+        status = 404 if invite is None else 410
+        return render(
+            request, "frontend/room/guest_gone.html", {"dead": invite is not None}, status=status
+        )
+    consult = invite.consultation
+    # The guest has no account: the entry names the invitation the page was opened with.
+    audit_record(
+        actor=None,
+        action=AuditEntry.Action.READ,
+        obj=invite,
+        patient=consult.patient,
+        via=Via.http(request),
+    )
     return render(
         request,
         "frontend/room/room.html",
-        {
-            "consult": invite.consultation,
-            "role": "guest",
-            "config": _config(invite.consultation, token),
-        },
+        {"consult": consult, "role": "guest", "config": _config(consult, token)},
     )

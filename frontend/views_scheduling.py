@@ -54,9 +54,12 @@ def _when(raw: str | None) -> datetime:
 
 
 def _book_context(
-    user: User, station: Facility, patient: Patient | None, code: str
+    request: HttpRequest, user: User, station: Facility, patient: Patient | None, code: str
 ) -> dict[str, Any]:
-    """Step 1 and 2: pick the patient and the specialty, then the earliest slots."""
+    """Step 1 and 2: pick the patient and the specialty, then the earliest slots. The
+    patient picker lists the station's patients: a read of each (audited here)."""
+    patients = list(station_patient_list(user))
+    audit_patients_read(actor=user, patients=patients, via=Via.http(request))
     slots: list[dict[str, Any]] = []
     searched = patient is not None and bool(code)
     if searched:
@@ -77,7 +80,7 @@ def _book_context(
         ]
     return {
         "station": station,
-        "patients": station_patient_list(user),
+        "patients": patients,
         "specialties": specialty_list(),
         "patient": patient,
         "specialty": code,
@@ -97,7 +100,7 @@ def book(request: HttpRequest) -> HttpResponse:
     station = require_station_staff(user)
     patient_id = request.GET.get("patient", "")
     patient = station_patient_get(user, patient_id) if patient_id else None
-    context = _book_context(user, station, patient, request.GET.get("specialty", ""))
+    context = _book_context(request, user, station, patient, request.GET.get("specialty", ""))
     return render(request, "frontend/scheduling/book.html", context)
 
 
@@ -126,6 +129,7 @@ def book_confirm(request: HttpRequest) -> HttpResponse:
         "errors": {},
     }
     if request.method == "GET":
+        audit_patients_read(actor=user, patients=[patient], via=Via.http(request))
         return render(request, "frontend/scheduling/confirm.html", context)
     try:
         booked = form_write(
@@ -133,6 +137,7 @@ def book_confirm(request: HttpRequest) -> HttpResponse:
         )
     except AppError as exc:
         context.update(error=str(exc.message), errors=exc.fields)
+        audit_patients_read(actor=user, patients=[patient], via=Via.http(request))
         return render(request, "frontend/scheduling/confirm.html", context, status=exc.status)
     when = timezone.localtime(_when(booked["start"]))
     messages.success(
@@ -185,8 +190,9 @@ def agenda(request: HttpRequest) -> HttpResponse:
         .filter(start__gte=start, start__lt=start + timedelta(days=span))
         .order_by("start", "id")
     )
-    audit_patients_read(actor=user, patients={c.patient for c in consults}, via=Via.http(request))
     requests = list(triage.requests_sent_by(user)[:50]) if station_ids_of(user) else []
+    shown = {c.patient for c in consults} | {r.consultation.patient for r in requests}
+    audit_patients_read(actor=user, patients=shown, via=Via.http(request))
     today = timezone.localdate()
     return render(
         request,
@@ -278,7 +284,7 @@ def request_file(request: HttpRequest) -> HttpResponse:
             request, "consult_request_file", lambda: _file(request, user), shows=CONSULT_REQUEST
         )
     except AppError as exc:
-        context = _book_context(user, station, patient, request.POST.get("specialty", ""))
+        context = _book_context(request, user, station, patient, request.POST.get("specialty", ""))
         context.update(
             request_form=request.POST, request_error=str(exc.message), request_errors=exc.fields
         )

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from clinics.access import hospital_ids_of, parse_uuid
+from clinics.audit import Via, audit_patients_read
 from clinics.models import Membership, User
 from consults.scheduling import availability, selectors, triage
 from consults.scheduling.api_requests import CONSULT_REQUEST
@@ -209,6 +210,9 @@ def triage_page(request: HttpRequest) -> HttpResponse:
     queue = triage.request_queue(user, open_only=True, to_triage=True)
     page = Paginator(queue, REQUESTS_PER_PAGE).get_page(number)
     items = [{"request": req, "slots": _suggestions(req)} for req in page]
+    audit_patients_read(
+        actor=user, patients=[r.consultation.patient for r in page], via=Via.http(request)
+    )
     return render(
         request,
         "frontend/scheduling/triage.html",

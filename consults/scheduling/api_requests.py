@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from clinics.access import station_patient_get
-from clinics.audit import Via
+from clinics.audit import Via, audit_patients_read, audit_reads
 from clinics.idempotency import Shown, idempotent
 from clinics.models import Facility, Specialty, User
 from consults.access import is_station_side
@@ -49,7 +49,14 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
 
     @extend_schema(parameters=[OpenApiParameter("open", bool, description="Only open ones")])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        assert page is not None
+        audit_patients_read(
+            actor=request_user(request),
+            patients=[r.consultation.patient for r in page],
+            via=Via.http(request),
+        )
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def get_queryset(self) -> QuerySet[ConsultRequest]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -101,9 +108,14 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
 class RequestDetail(APIView):
     @extend_schema(responses=RequestSerializer)
     def get(self, request: Request, id: str) -> Response:
-        return Response(
-            RequestSerializer(triage.request_get_for_user(request_user(request), id)).data
+        req = triage.request_get_for_user(request_user(request), id)
+        audit_reads(
+            actor=request_user(request),
+            object_type=CONSULT_REQUEST.kind,
+            shown=[(req.consultation.external_id, req.consultation.patient.external_id)],
+            via=Via.http(request),
         )
+        return Response(RequestSerializer(req).data)
 
 
 class RequestAction(APIView):
