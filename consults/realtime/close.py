@@ -14,6 +14,9 @@ class CloseCode(IntEnum):
     NOT_FOUND = 4404
     NOT_JOINABLE = 4409
     RATE_LIMITED = 4429
+    # Redis or the database failed under this socket: nothing is wrong with the client, which
+    # reconnects with backoff (a restarted Redis lost the socket's group memberships).
+    SERVICE_UNAVAILABLE = 4503
 
 
 class RoomDenied(Exception):

@@ -14,27 +14,65 @@ frame and the socket stays open (a refusable frame never closes it); a flood get
 `rate_limited` error and a 4429 close. The guard also joins and leaves the browser session's
 group (a logout ends the socket, 4401) and can ask for a periodic access re-check
 (`guard.recheck`).
+
+Redis and the database may fail under a socket (docs/signaling.md "When Redis or the database
+fails"). The guard runs Channels' consumer loop itself so that neither kills the consumer with
+a traceback: a failed channel-layer read, or a `SERVICE_ERRORS` failure inside a handler, is
+logged once and answered by the rule of `Guarded.failure_answer` (a refusal 4503, an `error`
+frame, or, on the way out, nothing) and the disconnect handler still runs.
 """
 
 import asyncio
 import json
+import logging
 import time
 from collections import deque
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer, JsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
+from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
+from redis.exceptions import RedisError
 
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.events import error_frame
 from consults.realtime.groups import session_group
 
+log = logging.getLogger(__name__)
+
 REFUSED = "guard.refused"
 RECHECK = "guard.recheck"
+LAYER_LOST = "guard.layer_lost"
 FRAME_TOO_LARGE = "frame_too_large"
 RATE_LIMITED = "rate_limited"
+SERVICE_UNAVAILABLE = "service_unavailable"
+
+# Redis away or restarting (redis-py's errors; the builtin ones where a socket fails under it).
+LAYER_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionError, TimeoutError)
+# The database away: a terminated connection, a pool that lent none within its timeout
+# ("couldn't get a connection after 3.00 sec"). Not IntegrityError or DataError: those are
+# bugs, and stay loud.
+DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+SERVICE_ERRORS = LAYER_ERRORS + DATABASE_ERRORS
+UNAVAILABLE = RoomDenied(CloseCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE)
+UNAVAILABLE_MESSAGE = _("The server is briefly unavailable; try again.")
+
+
+class Answer(Enum):
+    """What a failure of Redis or the database does to the socket."""
+
+    REFUSE = "refuse"  # `error` service_unavailable, then close 4503: the client reconnects
+    ERROR = "error"  # `error` service_unavailable for this frame; the socket stays open
+    STOP = "stop"  # on the way out: logged, the consumer ends as it would have
+    NOTHING = "nothing"  # a timer or a periodic re-check: logged, the next one tries again
 
 
 class TokenBucket:
@@ -139,22 +177,122 @@ def _session_group(scope: dict[str, Any]) -> str | None:
     return session_group(key) if key else None
 
 
-class AsyncSocket(AsyncWebsocketConsumer):
-    """The guard for an async consumer: limits, error frames, refusals, session group."""
+def frame_type(message: dict[str, Any]) -> str | None:
+    """The `type` of the client frame a message carries, for an error frame's `ref`."""
+    try:
+        data = json.loads(message.get("text") or "")
+    except ValueError:
+        return None
+    kind = data.get("type") if isinstance(data, dict) else None
+    return kind[:64] if isinstance(kind, str) else None
+
+
+class Guarded:
+    """What both guards share: the consumer loop and the rule for service failures."""
 
     closing = False
     session_group: str | None = None
     inbox: Inbox
+    refused_with: int | None = None  # the close code of the guard's own refusal
+    layer_failed = False  # the channel layer failed under this socket: it is closing
+    failure_logged = False
+    # Set by Channels' consumer classes, which come after this one in a guard's bases.
+    _sync: bool
+    channel_layer_alias: str
+    channel_layer: Any
+    channel_name: str
+    scope: Any
+    base_send: Any
 
     def guard_limits(self) -> Limits:
         raise NotImplementedError
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        raise NotImplementedError
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Channels' `AsyncConsumer.__call__`, with the client read through the inbox and
+        the channel-layer read through `_layer_read`: Channels lets a failed read escape
+        its loop, which killed the consumer with a traceback before its disconnect ran."""
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = async_to_sync(send) if self._sync else send
         self.inbox = Inbox(receive, self.guard_limits())
         try:
-            await super().__call__(scope, self.inbox, send)
+            await await_many_dispatch([self.inbox, self._layer_read], self.dispatch)
+        except StopConsumer:
+            pass
         finally:
             self.inbox.close()
+
+    async def _layer_read(self) -> dict[str, Any]:
+        if self.layer_failed:
+            await asyncio.Event().wait()  # until the loop ends: the socket is closing
+        try:
+            message: dict[str, Any] = await self.channel_layer.receive(self.channel_name)
+        except LAYER_ERRORS as exc:
+            self.layer_failed = True
+            self.log_failure(exc, "the channel-layer read")
+            return {"type": LAYER_LOST}
+        return message
+
+    def log_failure(self, exc: BaseException, during: str) -> None:
+        """One line per socket, no traceback: an outage fails every socket of the process
+        alike, and its cause is the service's, not this code's."""
+        if self.failure_logged:
+            return
+        self.failure_logged = True
+        log.warning(
+            "%s failed during %s on %s: %s: %s",
+            "Redis" if isinstance(exc, LAYER_ERRORS) else "The database",
+            during,
+            self.scope.get("path"),
+            type(exc).__name__,
+            exc,
+        )
+
+    def refuses_on_failure(self, message: dict[str, Any]) -> bool:
+        """Whether a failure while handling this message refuses the socket: on connect
+        (a consumer that does more before it is let in says so, as the room's `hello`)."""
+        return message["type"] == "websocket.connect"
+
+    def failure_answer(self, message: dict[str, Any], exc: BaseException) -> Answer:
+        """docs/signaling.md "When Redis or the database fails": a socket that lost Redis
+        is deaf to its groups, so it is refused whatever it was doing; a database failure
+        refuses a socket being let in and answers a frame with an error; on the way out,
+        nothing is owed (presence has a TTL)."""
+        kind = message["type"]
+        if isinstance(exc, LAYER_ERRORS):
+            self.layer_failed = True
+        self.log_failure(exc, kind)
+        if kind == "websocket.disconnect":
+            return Answer.STOP
+        if self.layer_failed or self.refuses_on_failure(message):
+            return Answer.REFUSE
+        return Answer.ERROR if kind == "websocket.receive" else Answer.NOTHING
+
+
+class AsyncSocket(Guarded, AsyncWebsocketConsumer):
+    """The guard for an async consumer: limits, error frames, refusals, session group."""
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        try:
+            await self.handle(message)
+        except SERVICE_ERRORS as exc:
+            answer = self.failure_answer(message, exc)
+            if answer is Answer.STOP:
+                raise StopConsumer from None
+            if answer is Answer.REFUSE:
+                await self.deny(UNAVAILABLE, UNAVAILABLE_MESSAGE)
+            elif answer is Answer.ERROR and not self.closing:
+                await self.error(SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, frame_type(message))
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        await AsyncWebsocketConsumer.dispatch(self, message)
+
+    async def guard_layer_lost(self, event: dict[str, Any]) -> None:
+        await self.deny(UNAVAILABLE, UNAVAILABLE_MESSAGE)
 
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame))
@@ -167,6 +305,7 @@ class AsyncSocket(AsyncWebsocketConsumer):
         if self.closing:
             return
         self.closing = True
+        self.refused_with = denied.close_code
         await self.error(denied.code, message or denied.code)
         await self.close(code=denied.close_code)
 
@@ -185,28 +324,46 @@ class AsyncSocket(AsyncWebsocketConsumer):
 
     async def leave_session_group(self) -> None:
         if self.session_group:
-            await self.channel_layer.group_discard(self.session_group, self.channel_name)
+            await self.group_discard(self.session_group)
+
+    async def group_discard(self, group: str) -> None:
+        """Leave a group on the way out. Never raises: a Redis that is away or restarted
+        holds no membership to remove, and the disconnect handler must go on (presence)."""
+        if self.layer_failed:
+            return
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        except LAYER_ERRORS as exc:
+            self.layer_failed = True
+            self.log_failure(exc, "the way out")
 
     async def session_ended(self, event: dict[str, Any]) -> None:
         await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
 
 
-class SyncSocket(JsonWebsocketConsumer):
+class SyncSocket(Guarded, JsonWebsocketConsumer):
     """The same guard for a sync consumer (its handlers run in Django's thread)."""
 
-    closing = False
-    session_group: str | None = None
-    inbox: Inbox
-
-    def guard_limits(self) -> Limits:
-        raise NotImplementedError
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        self.inbox = Inbox(receive, self.guard_limits())
+    @database_sync_to_async
+    def dispatch(self, message: dict[str, Any]) -> None:
+        """`SyncConsumer.dispatch`, with the guard's answer to a service failure, given
+        in the handler's thread (a sync consumer sends from there)."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
         try:
-            await super().__call__(scope, self.inbox, send)
-        finally:
-            self.inbox.close()
+            handler(message)
+        except SERVICE_ERRORS as exc:
+            answer = self.failure_answer(message, exc)
+            if answer is Answer.STOP:
+                raise StopConsumer from None
+            if answer is Answer.REFUSE:
+                self.deny(UNAVAILABLE, UNAVAILABLE_MESSAGE)
+            elif answer is Answer.ERROR and not self.closing:
+                self.error(SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, frame_type(message))
+
+    def guard_layer_lost(self, event: dict[str, Any]) -> None:
+        self.deny(UNAVAILABLE, UNAVAILABLE_MESSAGE)
 
     def error(self, code: str, message: Any, ref: str | None = None, **extra: Any) -> None:
         self.send_json(error_frame(code, message, ref, **extra))
@@ -215,6 +372,7 @@ class SyncSocket(JsonWebsocketConsumer):
         if self.closing:
             return
         self.closing = True
+        self.refused_with = denied.close_code
         self.error(denied.code, message or denied.code)
         self.close(code=denied.close_code)
 
@@ -239,7 +397,14 @@ class SyncSocket(JsonWebsocketConsumer):
         async_to_sync(self.channel_layer.group_add)(group, self.channel_name)
 
     def group_discard(self, group: str) -> None:
-        async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+        """As `AsyncSocket.group_discard`: never raises."""
+        if self.layer_failed:
+            return
+        try:
+            async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
+        except LAYER_ERRORS as exc:
+            self.layer_failed = True
+            self.log_failure(exc, "the way out")
 
     def session_ended(self, event: dict[str, Any]) -> None:
         self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))

@@ -52,7 +52,7 @@ class RoomConsumer(AsyncSocket):
         self.out_seq += 1
         await self.send(text_data=json.dumps({**frame, "seq": self.out_seq}))
 
-    async def dispatch(self, message: dict[str, Any]) -> None:
+    async def handle(self, message: dict[str, Any]) -> None:
         """Channels runs Django's close_old_connections before every handler, in the one
         thread that also runs every database call of the process: each relayed frame then
         queued behind joins and access re-checks (the 200-room relay p99 in bench/). This
@@ -62,6 +62,12 @@ class RoomConsumer(AsyncSocket):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+    def refuses_on_failure(self, message: dict[str, Any]) -> bool:
+        # A frame before the socket has a peer is its `hello` (nothing else reaches a service).
+        return super().refuses_on_failure(message) or (
+            message["type"] == "websocket.receive" and not self.peer
+        )
 
     # --- lifecycle -------------------------------------------------------------------
     async def connect(self) -> None:
@@ -95,16 +101,22 @@ class RoomConsumer(AsyncSocket):
             await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "hello_timeout"))
 
     async def disconnect(self, code: int) -> None:
+        """Leave the groups, then the room. The group discards never raise (a Redis that is
+        away holds no membership), so the presence row goes even with Redis down; a
+        database that is away leaves it to the TTL (the guard logs that)."""
         await self.leave_session_group()
         timer = getattr(self, "hello_timer", None)
         if timer is not None:
             timer.cancel()
         if self.peer:
             reauth.unwatch(self.peer)
+        # Also after a `hello` that failed between joining the group and the room.
+        await self.group_discard(self.group)
         if not self.peer or self.participant is None:
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        reason = "left" if code in (1000, 1001) else "dropped"
+        # A socket the server closed (revoked, rate limited, unavailable) has dropped out,
+        # whatever code the client's side of the close carried.
+        reason = "left" if (self.refused_with or code) in (1000, 1001) else "dropped"
         departures = await database_sync_to_async(presence.room_leave)(
             consultation=self.participant.consultation, peer_id=self.peer, reason=reason
         )
@@ -162,7 +174,7 @@ class RoomConsumer(AsyncSocket):
                 participant=participant, peer_id=peer, channel_name=self.channel_name, via=self.via
             )
         except RoomDenied as denied:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.group_discard(self.group)
             await self.deny(denied)
             return
         self.peer, self.checked_at = peer, time.monotonic()

@@ -44,12 +44,20 @@ __all__ = ["PROBE_CHANNEL", "NotWelcomed", "PeerLink", "RoomClient"]
 # The peer-to-peer data channel of a call: a test probe, never clinical chat (see above).
 PROBE_CHANNEL = "probe"
 # Close codes after which the room page does not reconnect (docs/signaling.md): every
-# application code but a rate limit, and WebSocket's own 1009 (message too big).
-FINAL_CLOSE_CODES = frozenset(CloseCode) - {CloseCode.RATE_LIMITED} | {1009}
+# application code but a rate limit and a service failure, and WebSocket's own 1009.
+FINAL_CLOSE_CODES = frozenset(CloseCode) - {
+    CloseCode.RATE_LIMITED,
+    CloseCode.SERVICE_UNAVAILABLE,
+} | {1009}
 
 
 class NotWelcomed(RuntimeError):
-    """The server answered `hello` with something other than `welcome` (a refusal)."""
+    """The server answered `hello` with something other than `welcome` (a refusal), and
+    closed the socket with `close_code`."""
+
+    def __init__(self, message: str, close_code: int | None) -> None:
+        super().__init__(message)
+        self.close_code = close_code
 
 
 @dataclass
@@ -144,8 +152,11 @@ class RoomClient:
         await ws.send(json.dumps({"type": "hello", "ticket": ticket, "client": "rtc_client"}))
         welcome = json.loads(await ws.recv())
         if welcome.get("type") != "welcome":
+            # The refusal's close follows its error frame (a bad `hello` is not closed).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ws.wait_closed(), 2)
             await ws.close()
-            raise NotWelcomed(f"not welcomed: {welcome}")
+            raise NotWelcomed(f"not welcomed: {welcome}", ws.close_code)
         for task in self._tasks:
             task.cancel()
         for peer in list(self.links):
@@ -198,7 +209,8 @@ class RoomClient:
                 return
             except NotWelcomed as refused:
                 self.reconnect_errors.append(str(refused))
-                return
+                if refused.close_code in FINAL_CLOSE_CODES:
+                    return
             except urllib.error.HTTPError as error:
                 self.reconnect_errors.append(f"HTTP {error.code}")
                 if error.code < 500:
