@@ -1,13 +1,9 @@
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest
-from django.views.decorators.debug import sensitive_variables
 
-from clinics.login import login_check
 from clinics.models import (
     AuditEntry,
     Consent,
@@ -19,29 +15,6 @@ from clinics.models import (
     StationRoom,
     User,
 )
-from telehealth.errors import AppError
-
-
-class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin's login form and page, checked by the one login throttle (clinics.login)."""
-
-    @sensitive_variables("password")
-    def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username is not None and password:
-            assert self.request is not None  # the admin's LoginView always passes it
-            try:
-                self.user_cache = login_check(self.request, username=username, password=password)
-            except AppError as exc:
-                if exc.code == "throttled":
-                    raise ValidationError(exc.message, code="throttled") from exc
-                raise self.get_invalid_login_error() from exc
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
-
-
-admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 @admin.register(User)
