@@ -3,16 +3,13 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models, router
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.debug import sensitive_variables
 
 from clinics.audit import Via, audit_reads
-from clinics.login import login_check
 from clinics.models import (
     AuditEntry,
     Consent,
@@ -24,29 +21,6 @@ from clinics.models import (
     StationRoom,
     User,
 )
-from telehealth.errors import AppError
-
-
-class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
-    """The admin's login form and page, checked by the one login throttle (clinics.login)."""
-
-    @sensitive_variables("password")
-    def clean(self) -> dict[str, Any]:
-        username = self.cleaned_data.get("username")
-        password = self.cleaned_data.get("password")
-        if username is not None and password:
-            assert self.request is not None  # the admin's LoginView always passes it
-            try:
-                self.user_cache = login_check(self.request, username=username, password=password)
-            except AppError as exc:
-                if exc.code == "throttled":
-                    raise ValidationError(exc.message, code="throttled") from exc
-                raise self.get_invalid_login_error() from exc
-            self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
-
-
-admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
 def patients_of(objects: Iterable[models.Model]) -> set[UUID]:

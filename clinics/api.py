@@ -35,6 +35,7 @@ from clinics.serializers import (
     TokenResponseSerializer,
 )
 from clinics.services import consent_record, patient_register, patient_update
+from clinics.two_factor import otp_check, two_factor_enabled
 from telehealth.auth import request_user
 from telehealth.errors import AppError, invalid
 from telehealth.schema import takes_idempotency_key
@@ -53,7 +54,12 @@ class TokenView(APIView):
     def post(self, request: Request) -> Response:
         body = TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        user = login_check(request, **body.validated_data)
+        credentials = body.validated_data
+        user = login_check(
+            request, username=credentials["username"], password=credentials["password"]
+        )
+        if two_factor_enabled(user):
+            otp_check(user, credentials.get("otp", ""))
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

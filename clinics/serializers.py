@@ -164,6 +164,7 @@ class ConsentPageSerializer(serializers.Serializer):
 class TokenRequestSerializer(StrictSerializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=200, trim_whitespace=False)
+    otp = serializers.CharField(max_length=32, required=False, allow_blank=True)
 
 
 class TokenResponseSerializer(serializers.Serializer):

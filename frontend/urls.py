@@ -2,6 +2,7 @@ from django.urls import path
 
 from frontend import (
     views,
+    views_account,
     views_dashboard,
     views_notes,
     views_room,
@@ -15,7 +16,10 @@ app_name = "frontend"
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
+    path("login/code/", views_account.login_code, name="login-code"),
     path("logout/", views.logout_view, name="logout"),
+    path("account/", views_account.account, name="account"),
+    path("account/two-factor/", views_account.enrol, name="enrol"),
     path("patients/", views.patients, name="patients"),
     path("patients/<str:id>/", views.patient_detail, name="patient"),
     path("book/", views_scheduling.book, name="book"),

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -34,6 +34,7 @@ from consults.access import consultations_visible_to
 from consults.dashboard.access import can_see_dashboard
 from frontend.fields import day_error, parse_day
 from frontend.pages import error_text, form_fields, form_write, page_user, validated
+from frontend.views_account import login_continue
 from telehealth.errors import AppError
 
 PAGE_SIZE = 50
@@ -51,11 +52,10 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except AppError as exc:
             error = str(exc.message)
         else:
-            login(request, user)
             target = request.POST.get("next") or request.GET.get("next") or "/"
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}):
                 target = "/"
-            return redirect(target)
+            return login_continue(request, user, target)
     status = 400 if error else 200
     return render(
         request,

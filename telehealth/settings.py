@@ -60,7 +60,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # The admin site behind the second factor (clinics.admin_site).
+    "clinics.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,6 +75,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "pgtrigger",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "clinics",
     "consults",
     "frontend",
@@ -89,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "clinics.middleware.IdleSessionTimeoutMiddleware",
     "telehealth.middleware.AppErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -253,6 +258,16 @@ if timedelta(hours=LOGIN_FAILURE_RETENTION_HOURS) < LOGIN_FAILURE_WINDOW:
         f"LOGIN_FAILURE_RETENTION_HOURS ({LOGIN_FAILURE_RETENTION_HOURS}) must cover "
         f"LOGIN_FAILURE_WINDOW_MINUTES ({LOGIN_FAILURE_WINDOW.total_seconds() // 60:.0f})"
     )
+
+# The second factor (clinics/two_factor.py, docs/architecture.md "Two-factor login"). After
+# each wrong code a device refuses every code for FACTOR × 2^(failures − 1) seconds: 10 wrong
+# codes in a row cost over 8 minutes, 20 over 12 days, so guessing 6 digits is out of reach.
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_TOTP_THROTTLE_FACTOR", 1)
+OTP_STATIC_THROTTLE_FACTOR = env_int("OTP_STATIC_THROTTLE_FACTOR", 1)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Telehealth")
+# Between the password and the code (or the enrolment) the session names the user, who is not
+# logged in yet, for this long.
+LOGIN_SECOND_STEP_MINUTES = env_int("LOGIN_SECOND_STEP_MINUTES", 10)
 
 # Idempotency-Key answers are kept this long, then purged (purge_idempotency). A booking's
 # answer holds the patient's name: personal data, kept no longer than a retry needs (Decree

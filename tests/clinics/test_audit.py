@@ -8,6 +8,7 @@ from django.test import Client
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry
 from tests.conftest import Cast
+from tests.two_factor import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def test_an_entry_cannot_be_deleted(entry: AuditEntry) -> None:
 
 def test_the_admin_shows_entries_read_only(cast: Cast, entry: AuditEntry) -> None:
     client = Client()
-    client.force_login(cast.admin)
+    login_verified(client, cast.admin)
     url = f"/admin/clinics/auditentry/{entry.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200

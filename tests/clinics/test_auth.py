@@ -30,7 +30,7 @@ def test_it_refuses_a_wrong_password(cast: Cast) -> None:
 
 
 def test_it_refuses_unknown_fields_on_the_token_endpoint(cast: Cast) -> None:
-    body = {"username": "nurse", "password": PASSWORD, "otp": "1"}
+    body = {"username": "nurse", "password": PASSWORD, "remember": "1"}
     response = APIClient().post(TOKEN, body, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_field"

@@ -16,6 +16,7 @@ from tests import factories
 from tests.conftest import Cast
 from tests.hashers import CountingPasswordHasher
 from tests.telehealth.test_settings import load
+from tests.two_factor import app_code, app_device
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/api/v1/auth/token/"
@@ -58,7 +59,10 @@ def test_the_admin_login_is_throttled_and_records_its_failures(cast: Cast) -> No
 
 def test_the_admin_login_still_logs_a_superuser_in(cast: Cast) -> None:
     client = Client()
-    response = client.post(ADMIN_LOGIN, {"username": "admin", "password": PASSWORD})
+    code = app_code(app_device(cast.admin))
+    response = client.post(
+        ADMIN_LOGIN, {"username": "admin", "password": PASSWORD, "otp_token": code}
+    )
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
 

@@ -22,6 +22,7 @@ from django.core.management import call_command
 from django.db import connections
 
 from tests.e2e.servers import ARTIFACTS, Daphne, RedisServer
+from tests.e2e.two_factor import second_step
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -121,7 +122,8 @@ def login() -> Callable[..., None]:
         page.fill("input[name=username]", username)
         page.fill("input[name=password]", password)
         page.click("#login-form button[type=submit]")
-        page.wait_for_url(lambda url: "/login/" not in url, timeout=10_000)
+        page.wait_for_url(lambda url: "/login/" not in url or "/code/" in url, timeout=10_000)
+        second_step(page, username)
 
     return do_login
 

@@ -19,7 +19,6 @@ from urllib.parse import quote
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from consults.room.events import room_status_changed
 from django.contrib import admin
 from django.db import models, transaction
 from django.http import HttpResponseBase
@@ -28,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from clinics.models import AuditEntry, Patient
 from consults.models import Consultation
+from consults.realtime.send import room_status_changed
 from consults.room.services import guest_join
 from telehealth.asgi import application
 from tests.conftest import Cast

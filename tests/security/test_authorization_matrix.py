@@ -106,6 +106,14 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/login/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     # an empty login form: the error page, for anyone
     ('/login/', 'post'): (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    # the second step of a login: nobody's login is held here, so back to the password
+    ('/login/code/', 'get'): (302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    ('/login/code/', 'post'): (302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
+    ('/account/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 302, 302),
+    ('/account/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
+    # enrolment of one's own app; an empty code is refused
+    ('/account/two-factor/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 302, 302),
+    ('/account/two-factor/', 'post'): (400, 400, 400, 400, 400, 400, 400, 400, 400, 302, 302),
     ('/logout/', 'get'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 405, 405),
     ('/logout/', 'post'): (302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
     ('/patients/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 302, 302),
