@@ -36,6 +36,7 @@ from clinics.serializers import (
 )
 from clinics.services import consent_record, patient_register, patient_update
 from telehealth.auth import request_user
+from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 
 PATIENT = Shown("patient", patient_get_for_user, lambda patient: patient)
@@ -165,7 +166,7 @@ class PatientDetail(APIView):
         patient = patient_get_for_user(request_user(request), id)
         if not can_edit_patient(request_user(request), patient):
             raise AppError(
-                "permission_denied", _("Only the patient's station can change it."), status=403
+                Code.PERMISSION_DENIED, _("Only the patient's station can change it."), status=403
             )
         body = PatientSerializer(patient, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
@@ -202,7 +203,7 @@ class ConsentList(APIView):
         patient = patient_get_for_user(request_user(request), id)
         if not can_edit_patient(request_user(request), patient):
             raise AppError(
-                "permission_denied", _("Only the patient's station records consent."), status=403
+                Code.PERMISSION_DENIED, _("Only the patient's station records consent."), status=403
             )
 
         def write() -> Response:

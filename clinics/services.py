@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Consent, Facility, Patient, User
 from clinics.validators import citizen_id_matches_birth
+from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 
 PATIENT_FIELDS = (
@@ -29,7 +30,7 @@ PATIENT_FIELDS = (
 
 def _duplicate_citizen_id() -> AppError:
     return AppError(
-        "duplicate_citizen_id",
+        Code.DUPLICATE_CITIZEN_ID,
         _("A patient with this citizen ID (CCCD) is already registered at this station."),
         status=409,
         fields={"citizen_id": [str(_("Already registered at this station."))]},
@@ -73,7 +74,7 @@ def patient_register(
     """
     unknown = set(values) - set(PATIENT_FIELDS)
     if unknown:
-        raise AppError("unknown_field", _("Unknown fields."), fields={k: ["?"] for k in unknown})
+        raise AppError(Code.UNKNOWN_FIELD, _("Unknown fields."), fields={k: ["?"] for k in unknown})
     _check_patient(station, values, exclude_pk=None)
     try:
         with transaction.atomic():

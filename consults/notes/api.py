@@ -28,6 +28,7 @@ from consults.notes.pdf import report_pdf
 from consults.notes.sections import icd10_search, parse_section_key
 from consults.realtime import events
 from telehealth.auth import request_user
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 
 ATTACHMENT = Shown("attachment", attachment_get_for_user, lambda a: a.consultation.patient)
@@ -217,7 +218,7 @@ class ReportView(APIView):
         consultation = notes_get_for_reader(user, id)
         signed = selectors.report_of(consultation)
         if signed is None:
-            raise AppError("report_not_signed", _("The report is not signed yet."), status=404)
+            raise AppError(Code.REPORT_NOT_SIGNED, _("The report is not signed yet."), status=404)
         audit_record(
             actor=user,
             action=AuditEntry.Action.READ,
@@ -248,7 +249,7 @@ class ReportPdfView(APIView):
         consultation = notes_get_for_reader(user, id)
         signed = selectors.report_of(consultation)
         if signed is None:
-            raise AppError("report_not_signed", _("The report is not signed yet."), status=404)
+            raise AppError(Code.REPORT_NOT_SIGNED, _("The report is not signed yet."), status=404)
         data = report_pdf(signed)
         audit_record(
             actor=user,

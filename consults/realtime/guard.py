@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.events import error_frame
 from consults.realtime.groups import session_group
+from telehealth.codes import Code
 
 REFUSED = "guard.refused"
 RECHECK = "guard.recheck"
@@ -188,7 +189,7 @@ class AsyncSocket(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(self.session_group, self.channel_name)
 
     async def session_ended(self, event: dict[str, Any]) -> None:
-        await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
+        await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, Code.LOGGED_OUT))
 
 
 class SyncSocket(JsonWebsocketConsumer):
@@ -242,4 +243,4 @@ class SyncSocket(JsonWebsocketConsumer):
         async_to_sync(self.channel_layer.group_discard)(group, self.channel_name)
 
     def session_ended(self, event: dict[str, Any]) -> None:
-        self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
+        self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, Code.LOGGED_OUT))

@@ -22,6 +22,7 @@ from consults.realtime.send import room_status_changed
 from consults.scheduling import engine, reminders, selectors
 from consults.scheduling.models import WaitlistEntry
 from consults.scheduling.waitlist import waitlist_offer_freed_slot
+from telehealth.codes import Code
 from telehealth.errors import AppError, conflict, not_found
 
 S = Consultation.Status
@@ -81,7 +82,7 @@ def _check_slot(
     """Raise the precise booking error for [start, end), or return the specialist's calendar."""
     if end <= start:
         raise AppError(
-            "invalid_range",
+            Code.INVALID_RANGE,
             _("The end of a consult must be after its start."),
             fields={"end": [str(_("Must be after the start."))]},
         )
@@ -235,7 +236,7 @@ def _require_practising(specialist: User, consult: Consultation) -> None:
         raise not_found(_("No such specialist at this hospital."))
     if consult.specialty_id not in specialties:
         raise AppError(
-            "specialty_mismatch",
+            Code.SPECIALTY_MISMATCH,
             _("This specialist does not practise that specialty."),
             fields={"specialist": [str(_("Not a specialist of the requested specialty."))]},
         )
@@ -276,7 +277,7 @@ def consultation_reschedule(
 
 def _invalid_transition(consult: Consultation, action: Any) -> AppError:
     return AppError(
-        "invalid_transition",
+        Code.INVALID_TRANSITION,
         _("A consultation that is “%(status)s” cannot be %(action)s.")
         % {"status": S(consult.status).label, "action": action},
         status=409,
@@ -316,7 +317,7 @@ def consultation_mark_no_show(
     """Record which party did not come. Only after the consult was due to start."""
     if consultation.start and consultation.start > timezone.now():
         raise AppError(
-            "too_early",
+            Code.TOO_EARLY,
             _("A no-show can only be recorded after the consult's start time."),
             status=409,
         )
@@ -348,7 +349,7 @@ def waitlist_take(*, entry: WaitlistEntry, actor: User) -> Consultation:
     """Move the consult to the offered slot in one action (it may have been taken since)."""
     if entry.state != WaitlistEntry.State.OFFERED or entry.offered_start is None:
         raise AppError(
-            "no_offer", _("There is no earlier slot on offer for this consult."), status=409
+            Code.NO_OFFER, _("There is no earlier slot on offer for this consult."), status=409
         )
     assert entry.offered_end is not None
     with transaction.atomic():
