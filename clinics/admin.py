@@ -19,6 +19,7 @@ from clinics.models import (
     StationRoom,
     User,
 )
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 
@@ -34,7 +35,7 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
             try:
                 self.user_cache = login_check(self.request, username=username, password=password)
             except AppError as exc:
-                if exc.code == "throttled":
+                if exc.code == Code.THROTTLED:
                     raise ValidationError(exc.message, code="throttled") from exc
                 raise self.get_invalid_login_error() from exc
             self.confirm_login_allowed(self.user_cache)

@@ -29,7 +29,7 @@ class AppError(Exception):
 
     def __init__(
         self,
-        code: str,
+        code: Code,
         message: Any,
         *,
         status: int = 400,
@@ -57,11 +57,13 @@ def not_found(message: Any = None) -> AppError:
     return AppError(Code.NOT_FOUND, message or gettext_lazy("Not found."), status=404)
 
 
-def conflict(code: str, message: Any, **extra: Any) -> AppError:
+def conflict(code: Code, message: Any, **extra: Any) -> AppError:
     return AppError(code, message, status=409, extra=extra)
 
 
-def invalid(fields: dict[str, list[str]], message: Any = None, code: str = "invalid") -> AppError:
+def invalid(
+    fields: dict[str, list[str]], message: Any = None, code: Code = Code.INVALID
+) -> AppError:
     return AppError(
         code, message or gettext_lazy("Some fields are not valid."), status=400, fields=fields
     )
@@ -151,7 +153,8 @@ def to_app_error(exc: Exception) -> AppError | None:
             Code.NOT_ACCEPTABLE, _("This response format is not available."), status=406
         )
     if isinstance(exc, drf.APIException):
-        return AppError(exc.default_code, str(exc.detail), status=exc.status_code)
+        # DRF's own exceptions are all mapped above: one without a code of ours is a bug.
+        return AppError(Code.SERVER_ERROR, str(exc.detail), status=exc.status_code)
     return None
 
 
@@ -175,5 +178,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: API clients get the JSON shape too, pages get a plain apology."""
     message = _("Something went wrong on the server. Try again; if it persists, call support.")
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "server_error", "message": message, "fields": {}}, status=500)
+        return JsonResponse(
+            {"code": Code.SERVER_ERROR, "message": message, "fields": {}}, status=500
+        )
     return HttpResponse(f"<!doctype html><title>500</title><p>{message}</p>", status=500)

@@ -34,8 +34,6 @@ from telehealth.codes import Code
 
 REFUSED = "guard.refused"
 RECHECK = "guard.recheck"
-FRAME_TOO_LARGE = "frame_too_large"
-RATE_LIMITED = "rate_limited"
 
 
 class TokenBucket:
@@ -111,11 +109,11 @@ class Inbox:
             self.queue = deque(
                 m for m in self.queue if m["type"] not in ("websocket.receive", REFUSED)
             )
-            self.queue.appendleft({"type": REFUSED, "code": RATE_LIMITED})
+            self.queue.appendleft({"type": REFUSED, "code": Code.RATE_LIMITED})
             self.ready.set()
             return
         if frame_bytes(message) > self.limits.max_frame_bytes:
-            message = {"type": REFUSED, "code": FRAME_TOO_LARGE}
+            message = {"type": REFUSED, "code": Code.FRAME_TOO_LARGE}
         self.put(message)
 
     def put(self, message: dict[str, Any]) -> None:
@@ -160,7 +158,7 @@ class AsyncSocket(AsyncWebsocketConsumer):
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame))
 
-    async def error(self, code: str, message: Any, ref: str | None = None) -> None:
+    async def error(self, code: Code, message: Any, ref: str | None = None) -> None:
         await self.send_frame(error_frame(code, message, ref))
 
     async def deny(self, denied: RoomDenied, message: Any = None) -> None:
@@ -172,11 +170,11 @@ class AsyncSocket(AsyncWebsocketConsumer):
         await self.close(code=denied.close_code)
 
     async def guard_refused(self, event: dict[str, Any]) -> None:
-        if event["code"] == RATE_LIMITED:
-            denied = RoomDenied(CloseCode.RATE_LIMITED, RATE_LIMITED)
+        if event["code"] == Code.RATE_LIMITED:
+            denied = RoomDenied(CloseCode.RATE_LIMITED, Code.RATE_LIMITED)
             await self.deny(denied, _("Too many frames; slow down."))
         elif not self.closing:
-            await self.error(FRAME_TOO_LARGE, self.guard_limits().too_large)
+            await self.error(Code.FRAME_TOO_LARGE, self.guard_limits().too_large)
 
     async def join_session_group(self) -> None:
         """For a socket authenticated by a session cookie (tickets and guests have none)."""
@@ -209,7 +207,7 @@ class SyncSocket(JsonWebsocketConsumer):
         finally:
             self.inbox.close()
 
-    def error(self, code: str, message: Any, ref: str | None = None, **extra: Any) -> None:
+    def error(self, code: Code, message: Any, ref: str | None = None, **extra: Any) -> None:
         self.send_json(error_frame(code, message, ref, **extra))
 
     def deny(self, denied: RoomDenied, message: Any = None) -> None:
@@ -220,12 +218,13 @@ class SyncSocket(JsonWebsocketConsumer):
         self.close(code=denied.close_code)
 
     def guard_refused(self, event: dict[str, Any]) -> None:
-        if event["code"] == RATE_LIMITED:
+        if event["code"] == Code.RATE_LIMITED:
             self.deny(
-                RoomDenied(CloseCode.RATE_LIMITED, RATE_LIMITED), _("Too many frames; slow down.")
+                RoomDenied(CloseCode.RATE_LIMITED, Code.RATE_LIMITED),
+                _("Too many frames; slow down."),
             )
         elif not self.closing:
-            self.error(FRAME_TOO_LARGE, self.guard_limits().too_large)
+            self.error(Code.FRAME_TOO_LARGE, self.guard_limits().too_large)
 
     def join_session_group(self) -> None:
         self.session_group = _session_group(self.scope)

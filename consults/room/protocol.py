@@ -19,7 +19,7 @@ PEER_ID_MAX = 64
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: Any, ref: str | None = None) -> None:
+    def __init__(self, code: Code, message: Any, ref: str | None = None) -> None:
         super().__init__(str(message))
         self.code = code
         self.message = message
