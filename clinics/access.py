@@ -12,6 +12,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Consent, Facility, Membership, Patient, User
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 
 
@@ -175,7 +176,7 @@ def require_station_staff(user: User, station: Facility | None = None) -> Facili
     if station is None and len(stations) >= 1:
         return Facility.objects.get(pk=stations[0])
     raise AppError(
-        "permission_denied",
+        Code.PERMISSION_DENIED,
         _("Only staff of a commune health station can do this."),
         status=403,
     )

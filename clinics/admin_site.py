@@ -15,6 +15,7 @@ from django_otp.admin import OTPAdminSite
 
 from clinics.login import login_check
 from clinics.two_factor import otp_check, two_factor_enabled
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 
@@ -33,7 +34,7 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
             try:
                 self.user_cache = login_check(self.request, username=username, password=password)
             except AppError as exc:
-                if exc.code == "throttled":
+                if exc.code == Code.THROTTLED:
                     raise ValidationError(exc.message, code="throttled") from exc
                 raise self.get_invalid_login_error() from exc
             self.confirm_login_allowed(self.user_cache)

@@ -37,6 +37,7 @@ from clinics.serializers import (
 from clinics.services import consent_record, patient_register, patient_update
 from clinics.two_factor import otp_check, two_factor_enabled
 from telehealth.auth import request_user
+from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 from telehealth.schema import takes_idempotency_key
 
@@ -173,7 +174,7 @@ class PatientDetail(APIView):
         patient = patient_get_for_user(request_user(request), id)
         if not can_edit_patient(request_user(request), patient):
             raise AppError(
-                "permission_denied", _("Only the patient's station can change it."), status=403
+                Code.PERMISSION_DENIED, _("Only the patient's station can change it."), status=403
             )
         body = PatientSerializer(patient, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
@@ -211,7 +212,7 @@ class ConsentList(APIView):
         patient = patient_get_for_user(request_user(request), id)
         if not can_edit_patient(request_user(request), patient):
             raise AppError(
-                "permission_denied", _("Only the patient's station records consent."), status=403
+                Code.PERMISSION_DENIED, _("Only the patient's station records consent."), status=403
             )
 
         def write() -> Response:

@@ -34,6 +34,7 @@ from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, IdempotencyRecord, Patient, User
 from clinics.retention import delete_in_batches
 from telehealth.auth import request_user
+from telehealth.codes import Code
 from telehealth.errors import AppError
 from telehealth.storable import refusal, unstorable
 
@@ -79,7 +80,7 @@ def _digest(request: Request) -> str:
 def _replay(request: Request, record: IdempotencyRecord, digest: str, shows: Shown) -> Response:
     if record.request_hash != digest:
         raise AppError(
-            "idempotency_key_reused",
+            Code.IDEMPOTENCY_KEY_REUSED,
             _("This Idempotency-Key was already used for a different request."),
             status=409,
         )
@@ -113,10 +114,10 @@ def idempotent(
         return write()
     if len(key) > 100:
         raise AppError(
-            "invalid_idempotency_key", _("The Idempotency-Key header is too long (max 100).")
+            Code.INVALID_IDEMPOTENCY_KEY, _("The Idempotency-Key header is too long (max 100).")
         )
     if char := unstorable(key):
-        raise AppError("invalid_idempotency_key", refusal(char))
+        raise AppError(Code.INVALID_IDEMPOTENCY_KEY, refusal(char))
     digest = _digest(request)
     lookup = {"user": request.user, "scope": scope, "key": key}
     existing = IdempotencyRecord.objects.filter(**lookup).first()

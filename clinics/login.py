@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.models import LoginBucket, LoginFailure, User
 from clinics.retention import delete_in_batches
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 Kind = LoginBucket.Kind
@@ -73,7 +74,7 @@ def _lock(key: tuple[str, str, str], now: datetime) -> LoginBucket:
 
 def _throttled(wait: timedelta) -> AppError:
     return AppError(
-        "throttled",
+        Code.THROTTLED,
         _("Too many failed logins. Wait %(minutes)d minutes and try again.")
         % {"minutes": max(1, math.ceil(wait.total_seconds() / 60))},
         status=429,
@@ -134,7 +135,7 @@ def login_check(request: HttpRequest, *, username: str, password: str) -> User:
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User) or not user.is_active:
         LoginFailure.objects.create(username=name, ip=ip or None)
-        raise AppError("invalid_credentials", _("Wrong username or password."), status=400)
+        raise AppError(Code.INVALID_CREDENTIALS, _("Wrong username or password."), status=400)
     _succeeded(name, ip, charge)
     return user
 

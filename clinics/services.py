@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Consent, Facility, Patient, User
 from clinics.validators import citizen_id_matches_birth, validate_birth_date
+from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 
 PATIENT_FIELDS = (
@@ -30,7 +31,7 @@ PATIENT_FIELDS = (
 
 def _duplicate_citizen_id() -> AppError:
     return AppError(
-        "duplicate_citizen_id",
+        Code.DUPLICATE_CITIZEN_ID,
         _("A patient with this citizen ID (CCCD) is already registered at this station."),
         status=409,
         fields={"citizen_id": [str(_("Already registered at this station."))]},
@@ -78,7 +79,7 @@ def patient_register(
     """
     unknown = set(values) - set(PATIENT_FIELDS)
     if unknown:
-        raise AppError("unknown_field", _("Unknown fields."), fields={k: ["?"] for k in unknown})
+        raise AppError(Code.UNKNOWN_FIELD, _("Unknown fields."), fields={k: ["?"] for k in unknown})
     if consents and len(set(consents)) != len(consents):
         # One act of consent at the desk is one row of the record; a purpose listed twice
         # is a client's mistake, refused rather than guessed at (docs/decisions.md).

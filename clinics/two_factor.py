@@ -18,6 +18,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinics.models import Membership, User
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 RECOVERY_CODES = 10
@@ -46,7 +47,7 @@ def _throttled(device: Device) -> AppError | None:
         return None
     wait = (extra["locked_until"] - timezone.now()).total_seconds()
     return AppError(
-        "throttled",
+        Code.THROTTLED,
         _("Too many wrong codes. Wait %(seconds)d seconds and try again.")
         % {"seconds": max(1, math.ceil(wait))},
         status=429,
@@ -68,9 +69,9 @@ def otp_check(user: User, code: str) -> Device:
     """
     code = "".join(code.split()).lower()
     if not code:
-        raise AppError("otp_required", _("Enter the 6-digit code from your app."))
+        raise AppError(Code.OTP_REQUIRED, _("Enter the 6-digit code from your app."))
     kind = TOTPDevice if _is_app_code(code) else StaticDevice
-    error = AppError("invalid_otp", _("Wrong code."))
+    error = AppError(Code.INVALID_OTP, _("Wrong code."))
     with transaction.atomic():
         for device in devices_for_user(user, confirmed=True, for_verify=True):
             if not isinstance(device, kind):
@@ -113,7 +114,7 @@ def totp_enrol_confirm(*, user: User, code: str) -> tuple[TOTPDevice, list[str]]
             device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
             if device.verify_token(code):
                 return _confirmed(user, device)
-        error = AppError("invalid_otp", _("Wrong code."))
+        error = AppError(Code.INVALID_OTP, _("Wrong code."))
     raise error
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.models import User
 from consults.models import Consultation, ConsultationEvent
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 S = Consultation.Status
@@ -46,7 +47,7 @@ def consultation_transition(
         locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
         if not can_transition(locked.status, to):
             raise AppError(
-                "invalid_transition",
+                Code.INVALID_TRANSITION,
                 _("A consultation that is “%(from)s” cannot become “%(to)s”.")
                 % {"from": S(locked.status).label, "to": S(to).label},
                 status=409,

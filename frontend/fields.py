@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 DAY_FORMAT = "dd/mm/yyyy"
@@ -57,14 +58,14 @@ def parse_clock(raw: str | None) -> time | None:
 def require_day(raw: str | None) -> date:
     day = parse_day(raw)
     if day is None:
-        raise AppError("invalid", _("Enter the date as dd/mm/yyyy, e.g. 05/09/2019."))
+        raise AppError(Code.INVALID, _("Enter the date as dd/mm/yyyy, e.g. 05/09/2019."))
     return day
 
 
 def require_clock(raw: str | None) -> time:
     clock = parse_clock(raw)
     if clock is None:
-        raise AppError("invalid", _("Enter the time as hh:mm on the 24-hour clock, e.g. 13:30."))
+        raise AppError(Code.INVALID, _("Enter the time as hh:mm on the 24-hour clock, e.g. 13:30."))
     return clock
 
 

@@ -35,6 +35,7 @@ from consults.dashboard.access import can_see_dashboard
 from frontend.fields import day_error, parse_day
 from frontend.pages import error_text, form_fields, form_write, page_user, validated
 from frontend.views_account import login_continue
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 PAGE_SIZE = 50
@@ -156,7 +157,7 @@ def _register_from_page(
         born = parse_day(data["date_of_birth"])
         if born is None:
             raise AppError(
-                "invalid",
+                Code.INVALID,
                 _("Some fields are not valid."),
                 fields={"date_of_birth": [day_error(data["date_of_birth"])]},
             )
@@ -176,7 +177,7 @@ def patient_detail(request: HttpRequest, id: str) -> HttpResponse:
     if request.method == "POST":
         if not editable:
             raise AppError(
-                "permission_denied", _("Only the patient's station records consent."), status=403
+                Code.PERMISSION_DENIED, _("Only the patient's station records consent."), status=403
             )
 
         def write() -> Any:

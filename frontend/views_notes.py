@@ -20,6 +20,7 @@ from consults.notes.pdf import day, section_lines, when
 from consults.notes.sections import VITAL_RANGES
 from consults.realtime import events
 from frontend.pages import page_user
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 
@@ -79,7 +80,7 @@ def report_page(request: HttpRequest, id: str) -> HttpResponse:
     consultation = notes_get_for_reader(user, id)
     report = selectors.report_of(consultation)
     if report is None:
-        raise AppError("report_not_signed", _("The report is not signed yet."), status=404)
+        raise AppError(Code.REPORT_NOT_SIGNED, _("The report is not signed yet."), status=404)
     audit_record(
         actor=user,
         action=AuditEntry.Action.READ,

@@ -41,6 +41,7 @@ from consults.scheduling.serializers import (
 )
 from frontend.pages import error_text, form_fields, form_write, page_user, validated
 from frontend.views_waitlist import waitlist_context
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 
 SLOTS_SHOWN = 12
@@ -49,7 +50,7 @@ SLOTS_SHOWN = 12
 def _when(raw: str | None) -> datetime:
     parsed = parse_datetime(raw or "") if raw else None
     if parsed is None or timezone.is_naive(parsed):
-        raise AppError("invalid", _("This slot link is not valid. Search again."))
+        raise AppError(Code.INVALID, _("This slot link is not valid. Search again."))
     return parsed
 
 
@@ -257,7 +258,9 @@ def check_in(request: HttpRequest) -> HttpResponse:
     user = page_user(request)
     consult = consultation_get_for_user(user, request.POST.get("consultation", ""))
     if not can_check_in(user, consult):
-        raise AppError("permission_denied", _("Only the station checks a patient in."), status=403)
+        raise AppError(
+            Code.PERMISSION_DENIED, _("Only the station checks a patient in."), status=403
+        )
 
     def write() -> Any:
         services.consultation_check_in(consultation=consult, actor=user)
@@ -308,7 +311,7 @@ def _file(request: HttpRequest, user: User) -> Any:
     specialty = Specialty.objects.filter(code=data["specialty"]).first()
     if specialty is None:
         raise AppError(
-            "unknown_specialty",
+            Code.UNKNOWN_SPECIALTY,
             _("No such specialty."),
             fields={"specialty": [str(_("Unknown specialty."))]},
         )
@@ -333,7 +336,9 @@ def request_answer(request: HttpRequest) -> HttpResponse:
     user = page_user(request)
     req = triage.request_get_for_user(user, request.POST.get("request", ""))
     if req.consultation.station_id not in station_ids_of(user):
-        raise AppError("permission_denied", _("Only the requesting station answers."), status=403)
+        raise AppError(
+            Code.PERMISSION_DENIED, _("Only the requesting station answers."), status=403
+        )
 
     def write() -> Any:
         said = validated(MessageSerializer, form_fields(request.POST, MessageSerializer))

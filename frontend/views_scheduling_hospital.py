@@ -35,6 +35,7 @@ from consults.scheduling.serializers import (
 )
 from frontend.fields import require_clock, require_day, require_moment
 from frontend.pages import error_text, form_fields, form_write, page_user, validated
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 
 SUGGESTED_SLOTS = 5
@@ -129,7 +130,7 @@ def _apply(action: str, post: QueryDict, specialist: User, actor: User) -> None:
             actor=actor,
         )
     else:
-        raise AppError("invalid", _("Unknown action."))
+        raise AppError(Code.INVALID, _("Unknown action."))
 
 
 @login_required
@@ -198,7 +199,7 @@ def triage_page(request: HttpRequest) -> HttpResponse:
     user = page_user(request)
     if not triage.may_triage(user):
         raise AppError(
-            "permission_denied",
+            Code.PERMISSION_DENIED,
             _("Only coordinators and administrators triage requests."),
             status=403,
         )
@@ -230,7 +231,7 @@ def _triage_action(request: HttpRequest, user: User) -> None:
     req = triage.request_get_for_user(user, post.get("request", ""))
     if not triage.can_triage(user, req):
         raise AppError(
-            "permission_denied", _("Only the hospital's coordinators triage."), status=403
+            Code.PERMISSION_DENIED, _("Only the hospital's coordinators triage."), status=403
         )
     action = post.get("action", "")
     done = {
@@ -239,7 +240,7 @@ def _triage_action(request: HttpRequest, user: User) -> None:
         "decline": _("Request declined."),
     }
     if action not in done:
-        raise AppError("invalid", _("Unknown action."))
+        raise AppError(Code.INVALID, _("Unknown action."))
 
     def write() -> Any:
         _triage_write(action, post, req, user)

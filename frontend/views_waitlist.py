@@ -21,6 +21,7 @@ from consults.scheduling.models import WaitlistEntry
 from consults.scheduling.services import waitlist_take
 from consults.scheduling.waitlist import waitlist_offers_for
 from frontend.pages import page_user
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 
 
@@ -41,7 +42,9 @@ def waitlist_take_page(request: HttpRequest) -> HttpResponse:
     user = page_user(request)
     consult = consultation_get_for_user(user, request.POST.get("consultation", ""))
     if not can_check_in(user, consult):
-        raise AppError("permission_denied", _("Only the station can use the waitlist."), status=403)
+        raise AppError(
+            Code.PERMISSION_DENIED, _("Only the station can use the waitlist."), status=403
+        )
     entry = WaitlistEntry.objects.filter(consultation=consult).first()
     if entry is None:
         raise not_found(_("There is no earlier slot on offer for this consult."))

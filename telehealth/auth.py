@@ -9,6 +9,7 @@ from rest_framework.request import Request
 if TYPE_CHECKING:
     from clinics.models import User
 
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 
@@ -20,7 +21,7 @@ class CsrfSessionAuthentication(SessionAuthentication):
             super().enforce_csrf(request)
         except exceptions.PermissionDenied as exc:
             raise AppError(
-                "csrf_failed",
+                Code.CSRF_FAILED,
                 _("The page has expired (missing security token). Reload the page and try again."),
                 status=403,
             ) from exc
@@ -32,7 +33,7 @@ def request_user(request: Request) -> "User":
 
     user = request.user
     if not isinstance(user, User):
-        raise AppError("not_authenticated", _("Please log in first."), status=401)
+        raise AppError(Code.NOT_AUTHENTICATED, _("Please log in first."), status=401)
     return user
 
 

@@ -21,6 +21,8 @@ from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from telehealth.codes import Code
+
 logger = logging.getLogger(__name__)
 
 
@@ -31,7 +33,7 @@ class AppError(Exception):
 
     def __init__(
         self,
-        code: str,
+        code: Code,
         message: Any,
         *,
         status: int = 400,
@@ -56,14 +58,16 @@ class AppError(Exception):
 
 
 def not_found(message: Any = None) -> AppError:
-    return AppError("not_found", message or gettext_lazy("Not found."), status=404)
+    return AppError(Code.NOT_FOUND, message or gettext_lazy("Not found."), status=404)
 
 
-def conflict(code: str, message: Any, **extra: Any) -> AppError:
+def conflict(code: Code, message: Any, **extra: Any) -> AppError:
     return AppError(code, message, status=409, extra=extra)
 
 
-def invalid(fields: dict[str, list[str]], message: Any = None, code: str = "invalid") -> AppError:
+def invalid(
+    fields: dict[str, list[str]], message: Any = None, code: Code = Code.INVALID
+) -> AppError:
     return AppError(
         code, message or gettext_lazy("Some fields are not valid."), status=400, fields=fields
     )
@@ -112,7 +116,7 @@ def to_app_error(exc: Exception) -> AppError | None:
         # Idempotency-Key, is safe.
         logger.warning("database unavailable: %s", exc)
         return AppError(
-            "service_unavailable",
+            Code.SERVICE_UNAVAILABLE,
             _("The server lost its database connection. Nothing was saved; try again."),
             status=503,
             extra={"retry_after": 2},
@@ -126,37 +130,44 @@ def to_app_error(exc: Exception) -> AppError | None:
     if isinstance(exc, drf.ValidationError):
         return invalid(_flatten_fields(exc.detail))
     if isinstance(exc, drf.ParseError):
-        return AppError("malformed_request", _("The request body is not valid JSON."))
+        return AppError(Code.MALFORMED_REQUEST, _("The request body is not valid JSON."))
     if isinstance(exc, drf.UnsupportedMediaType):
-        return AppError("unsupported_media_type", _("Send the request body as JSON."), status=415)
+        return AppError(
+            Code.UNSUPPORTED_MEDIA_TYPE, _("Send the request body as JSON."), status=415
+        )
     if isinstance(exc, drf.NotAuthenticated):
-        return AppError("not_authenticated", _("Please log in first."), status=401)
+        return AppError(Code.NOT_AUTHENTICATED, _("Please log in first."), status=401)
     if isinstance(exc, drf.AuthenticationFailed):
         return AppError(
-            "invalid_token", _("Your login has expired or is not valid. Log in again."), status=401
+            Code.INVALID_TOKEN,
+            _("Your login has expired or is not valid. Log in again."),
+            status=401,
         )
     if isinstance(exc, drf.Throttled):
         return AppError(
-            "throttled",
+            Code.THROTTLED,
             _("Too many attempts. Try again in a few minutes."),
             status=429,
             extra={"retry_after": getattr(exc, "wait", None)},
         )
     if isinstance(exc, drf.PermissionDenied | DjangoPermissionDenied):
-        return AppError("permission_denied", _("You are not allowed to do this."), status=403)
+        return AppError(Code.PERMISSION_DENIED, _("You are not allowed to do this."), status=403)
     if isinstance(exc, drf.MethodNotAllowed):
-        return AppError("method_not_allowed", _("This action is not allowed here."), status=405)
+        return AppError(Code.METHOD_NOT_ALLOWED, _("This action is not allowed here."), status=405)
     if isinstance(exc, drf.NotAcceptable):
-        return AppError("not_acceptable", _("This response format is not available."), status=406)
+        return AppError(
+            Code.NOT_ACCEPTABLE, _("This response format is not available."), status=406
+        )
     if isinstance(exc, drf.APIException):
-        return AppError(exc.default_code, str(exc.detail), status=exc.status_code)
+        # DRF's own exceptions are all mapped above: one without a code of ours is a bug.
+        return AppError(Code.SERVER_ERROR, str(exc.detail), status=exc.status_code)
     return None
 
 
 def request_too_large() -> AppError:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     return AppError(
-        "request_too_large",
+        Code.REQUEST_TOO_LARGE,
         _("The request is too large: at most %(kib)d KiB, not counting attached files.")
         % {"kib": limit // 1024},
         status=413,
@@ -196,14 +207,14 @@ def _plain(request: HttpRequest, error: AppError) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: API clients get the JSON shape too, pages get a plain apology."""
     message = _("Something went wrong on the server. Try again; if it persists, call support.")
-    return _plain(request, AppError("server_error", message, status=500))
+    return _plain(request, AppError(Code.SERVER_ERROR, message, status=500))
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """handler400: what Django refuses before a view runs or while it reads the body (a
     body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many form fields) leaves as our errors."""
     error = to_app_error(exception) or AppError(
-        "malformed_request", _("The request could not be read.")
+        Code.MALFORMED_REQUEST, _("The request could not be read.")
     )
     return _plain(request, error)
 

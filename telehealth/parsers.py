@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import parsers
 
+from telehealth.codes import Code
 from telehealth.errors import AppError
 from telehealth.storable import require_storable
 
@@ -22,7 +23,7 @@ _SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 def too_deep() -> AppError:
     return AppError(
-        "malformed_request",
+        Code.MALFORMED_REQUEST,
         _("The request body is nested more than %(n)d levels deep.") % {"n": MAX_DEPTH},
     )
 

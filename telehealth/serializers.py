@@ -6,6 +6,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 
@@ -15,7 +16,7 @@ class StrictSerializer(serializers.Serializer):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
                 raise AppError(
-                    "unknown_field",
+                    Code.UNKNOWN_FIELD,
                     _("The request has fields this endpoint does not know."),
                     fields={name: [_("Unknown field.")] for name in unknown},
                 )

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consults.dashboard.selectors import GROUPS, MAX_MONTHS, months_between
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 MONTH = re.compile(r"^(20\d\d)-(0[1-9]|1[0-2])$")
@@ -41,7 +42,7 @@ def dashboard_query(params: Any) -> DashboardQuery:
     repeated = sorted(k for k in ("from", "to", "group") if len(params.getlist(k)) > 1)
     if repeated:
         raise AppError(
-            "invalid_query",
+            Code.INVALID_QUERY,
             _("Give each parameter once."),
             fields={k: [str(_("Give this parameter once."))] for k in repeated},
         )
@@ -54,26 +55,26 @@ def dashboard_query(params: Any) -> DashboardQuery:
     if "from" in params and first is None:
         bad["from"] = [str(_("A month as YYYY-MM, from 2000."))]
     if bad:
-        raise AppError("invalid_month", _("The month is not valid."), fields=bad)
+        raise AppError(Code.INVALID_MONTH, _("The month is not valid."), fields=bad)
     assert last is not None
     if first is None:
         first = months_between(date(last.year - 1, last.month, 1), last)[1]
     if first > last:
         raise AppError(
-            "invalid_month",
+            Code.INVALID_MONTH,
             _("The month is not valid."),
             fields={"to": [str(_("Must not be before “from”."))]},
         )
     if len(months_between(first, last)) > MAX_MONTHS:
         raise AppError(
-            "invalid_month",
+            Code.INVALID_MONTH,
             _("The month is not valid."),
             fields={"to": [str(_("At most %(n)d months at a time.") % {"n": MAX_MONTHS})]},
         )
     group = params.get("group", "station")
     if group not in GROUPS:
         raise AppError(
-            "invalid_query",
+            Code.INVALID_QUERY,
             _("Some fields are not valid."),
             fields={"group": [str(_("Either “station” or “hospital”."))]},
         )

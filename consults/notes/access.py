@@ -18,6 +18,7 @@ from consults.access import (
 )
 from consults.models import Consultation
 from consults.notes.models import Addendum, Attachment
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 
 
@@ -30,7 +31,7 @@ def notes_get_for_writer(user: User, consultation_id: Any) -> Consultation:
     consultation = consultation_get_for_user(user, consultation_id)
     if not can_join_consultation(user, consultation):
         raise AppError(
-            "not_a_participant", _("Only the consult's participants can write here."), status=403
+            Code.NOT_A_PARTICIPANT, _("Only the consult's participants can write here."), status=403
         )
     return consultation
 
@@ -72,7 +73,7 @@ def addendum_get_for_user(user: User, addendum_id: Any) -> Addendum:
 def require_signing_specialist(user: User, consultation: Consultation) -> None:
     if not is_assigned_specialist(user, consultation):
         raise AppError(
-            "not_the_specialist",
+            Code.NOT_THE_SPECIALIST,
             _("Only the consult's specialist can sign the report."),
             status=403,
         )

@@ -29,6 +29,7 @@ from consults.notes.pdf import report_pdf
 from consults.notes.sections import icd10_search, parse_section_key
 from consults.realtime import events
 from telehealth.auth import request_user
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 from telehealth.schema import takes_idempotency_key
 
@@ -225,7 +226,7 @@ class ReportView(APIView):
         consultation = notes_get_for_reader(user, id)
         signed = selectors.report_of(consultation)
         if signed is None:
-            raise AppError("report_not_signed", _("The report is not signed yet."), status=404)
+            raise AppError(Code.REPORT_NOT_SIGNED, _("The report is not signed yet."), status=404)
         audit_record(
             actor=user,
             action=AuditEntry.Action.READ,
@@ -256,7 +257,7 @@ class ReportPdfView(APIView):
         consultation = notes_get_for_reader(user, id)
         signed = selectors.report_of(consultation)
         if signed is None:
-            raise AppError("report_not_signed", _("The report is not signed yet."), status=404)
+            raise AppError(Code.REPORT_NOT_SIGNED, _("The report is not signed yet."), status=404)
         data = report_pdf(signed)
         audit_record(
             actor=user,

@@ -22,6 +22,7 @@ from consults.notes.models import Attachment
 from consults.notes.services import lock_for_notes
 from consults.realtime import events
 from consults.realtime.send import notes_broadcast
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 THUMBNAIL_SIZE = (320, 320)
@@ -39,7 +40,9 @@ def max_bytes() -> int:
 
 
 def _refuse(message: object) -> AppError:
-    return AppError("file_type_not_allowed", message, status=400, fields={"file": [str(message)]})
+    return AppError(
+        Code.FILE_TYPE_NOT_ALLOWED, message, status=400, fields={"file": [str(message)]}
+    )
 
 
 @dataclass(frozen=True)
@@ -81,18 +84,20 @@ def attachment_add(
     """Store one file for a consult (participants only, before sign-off)."""
     if upload.size is not None and upload.size > max_bytes():
         raise AppError(
-            "file_too_large",
+            Code.FILE_TOO_LARGE,
             _("The file is larger than %(mb)d MB.") % {"mb": max_bytes() // (1024 * 1024)},
             fields={"file": [str(_("Too large."))]},
         )
     data = upload.read(max_bytes() + 1)
     if len(data) > max_bytes():
-        raise AppError("file_too_large", _("The file is too large."))
+        raise AppError(Code.FILE_TOO_LARGE, _("The file is too large."))
     if not data:
-        raise AppError("file_empty", _("The file is empty."), fields={"file": [str(_("Empty."))]})
+        raise AppError(
+            Code.FILE_EMPTY, _("The file is empty."), fields={"file": [str(_("Empty."))]}
+        )
     kind = sniff(data)
     if len(caption) > 300:
-        raise AppError("invalid", _("Caption too long."), fields={"caption": ["≤ 300"]})
+        raise AppError(Code.INVALID, _("Caption too long."), fields={"caption": ["≤ 300"]})
     storage = notes_storage()
     stem = f"consults/{consultation.external_id.hex}/{uuid.uuid4().hex}"
     thumb = thumbnail_of(data) if kind.kind == Attachment.Kind.IMAGE else b""
@@ -150,7 +155,7 @@ def attachment_open(*, attachment: Attachment, thumbnail: bool, actor: User, via
     """The bytes of a file, audited as an export (a download leaves the system)."""
     name = attachment.thumbnail_name if thumbnail else attachment.file_name
     if not name:
-        raise AppError("no_thumbnail", _("This attachment has no thumbnail."), status=404)
+        raise AppError(Code.NO_THUMBNAIL, _("This attachment has no thumbnail."), status=404)
     with notes_storage().open(name, "rb") as handle:
         data = handle.read()
     audit_record(

@@ -23,6 +23,7 @@ from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.groups import notes_group
 from consults.realtime.guard import Limits, SyncSocket
 from consults.room.access import consultation_by_id
+from telehealth.codes import Code
 
 
 class NotesConsumer(SyncSocket):
@@ -42,10 +43,10 @@ class NotesConsumer(SyncSocket):
         same codes as the room (an outsider's 4403 confirms only an id they were given)."""
         user = self.scope.get("user")
         if not isinstance(user, User) or not user.is_authenticated:
-            raise RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated")
+            raise RoomDenied(CloseCode.UNAUTHENTICATED, Code.NOT_AUTHENTICATED)
         consultation = consultation_by_id(self.scope["url_route"]["kwargs"]["id"])
         if not can_join_consultation(user, consultation):
-            raise RoomDenied(CloseCode.FORBIDDEN, "not_a_participant")
+            raise RoomDenied(CloseCode.FORBIDDEN, Code.NOT_A_PARTICIPANT)
         return frames.Session(user, consultation, Via.ws(self.scope))
 
     def _recheck(self, session: frames.Session) -> None:
@@ -60,11 +61,11 @@ class NotesConsumer(SyncSocket):
             .first()
         )
         if parties is None:
-            raise RoomDenied(CloseCode.NOT_FOUND, "not_found")
+            raise RoomDenied(CloseCode.NOT_FOUND, Code.NOT_FOUND)
         consultation.station_id = parties["station_id"]
         consultation.specialist_id = parties["specialist_id"]
         if not can_join_consultation(session.user, consultation):
-            raise RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
+            raise RoomDenied(CloseCode.FORBIDDEN, Code.ACCESS_REVOKED)
 
     def _still_allowed(self) -> frames.Session | None:
         if self.closing or self.session is None:
@@ -98,12 +99,12 @@ class NotesConsumer(SyncSocket):
         if session is None:
             return  # refused already: a frame racing the close is dropped
         if text_data is None:
-            self.error("malformed", _("Send text frames with JSON."))
+            self.error(Code.MALFORMED, _("Send text frames with JSON."))
             return
         try:
             frame = json.loads(text_data)
         except ValueError:
-            self.error("malformed", _("The frame is not valid JSON."))
+            self.error(Code.MALFORMED, _("The frame is not valid JSON."))
             return
         reply = frames.handle_frame(session, frame)
         if reply is not None:

@@ -22,6 +22,7 @@ from consults.notes.presence import note_presence_announce
 from consults.notes.sections import parse_section_key
 from consults.notes.selectors import chat_messages, notes_state
 from consults.realtime import events
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 PRESENCE_DEBOUNCE_SECONDS = 2.0
@@ -136,16 +137,18 @@ HANDLERS: dict[str, tuple[Handler, frozenset[str]]] = {
 
 def handle_frame(session: Session, frame: Any) -> Reply:
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-        return events.error_frame("malformed", _("A frame is a JSON object with a string “type”."))
+        return events.error_frame(
+            Code.MALFORMED, _("A frame is a JSON object with a string “type”.")
+        )
     kind = frame["type"]
     if kind not in HANDLERS:
-        return events.error_frame("unknown_type", _("Unknown frame type."), kind[:64])
+        return events.error_frame(Code.UNKNOWN_TYPE, _("Unknown frame type."), kind[:64])
     handler, allowed = HANDLERS[kind]
     unknown = sorted(set(frame) - allowed - {"type"})
     if unknown:
         # The REST write's answer (telehealth.serializers.StrictSerializer), as a frame.
         return events.error_frame(
-            "unknown_field",
+            Code.UNKNOWN_FIELD,
             _("The request has fields this endpoint does not know."),
             kind,
             fields={name[:64]: [str(_("Unknown field."))] for name in unknown},

@@ -20,6 +20,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from consults.notes.models import Report, SectionKey
 from consults.notes.sections import icd10_codes
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 FONT = "ReportSans"
@@ -36,7 +37,7 @@ def _register_fonts() -> None:
     regular = font_path()
     if not regular.is_file():
         raise AppError(
-            "report_font_missing",
+            Code.REPORT_FONT_MISSING,
             _(
                 "The PDF font is not installed (%(path)s). Install the Debian package "
                 "fonts-dejavu-core or set REPORT_FONT_PATH."

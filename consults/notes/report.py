@@ -29,6 +29,7 @@ from consults.notes.notify import notify_on_commit
 from consults.notes.services import lock_for_notes
 from consults.realtime import events
 from consults.realtime.send import notes_broadcast
+from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 
 CHAT_EXCERPT = 30
@@ -122,12 +123,12 @@ def report_sign(*, consultation: Consultation, actor: User, via: Via) -> Report:
         if not sections[SectionKey.ASSESSMENT].revision:
             raise invalid(
                 {"assessment": [_("Write the assessment before signing.")]},
-                code="assessment_missing",
+                code=Code.ASSESSMENT_MISSING,
             )
         case = AsyncCase.objects.filter(consultation=locked).first()
         if locked.mode == Consultation.Mode.ASYNC and case is None:
             raise AppError(
-                "not_submitted", _("The station has not submitted this case yet."), status=409
+                Code.NOT_SUBMITTED, _("The station has not submitted this case yet."), status=409
             )
         now = timezone.now()
         report = Report.objects.create(
@@ -169,7 +170,7 @@ def addendum_add(*, consultation: Consultation, text: Any, actor: User, via: Via
         report = Report.objects.filter(consultation=consultation).first()
         if report is None:
             raise AppError(
-                "report_not_signed",
+                Code.REPORT_NOT_SIGNED,
                 _("The report is not signed yet: edit the notes instead."),
                 status=409,
             )
@@ -188,20 +189,24 @@ def async_submit(*, consultation: Consultation, actor: User, via: Via) -> AsyncC
     """The station hands a store-and-forward case to the specialist. Preconditions: a
     `mode=async` consult, `actor` on the station side, the history section written."""
     if consultation.mode != Consultation.Mode.ASYNC:
-        raise AppError("not_async", _("Only a store-and-forward consult is submitted."), status=409)
+        raise AppError(
+            Code.NOT_ASYNC, _("Only a store-and-forward consult is submitted."), status=409
+        )
     if not is_station_side(actor, consultation):
         raise AppError(
-            "not_station_staff", _("Only the station's staff submit the case."), status=403
+            Code.NOT_STATION_STAFF, _("Only the station's staff submit the case."), status=403
         )
     with transaction.atomic():
         locked = lock_for_notes(consultation)
         if AsyncCase.objects.filter(consultation=locked).exists():
-            raise AppError("already_submitted", _("This case was already submitted."), status=409)
+            raise AppError(
+                Code.ALREADY_SUBMITTED, _("This case was already submitted."), status=409
+            )
         sections = {s.key: s for s in selectors.note_sections(locked)}
         if not sections[SectionKey.HISTORY].revision:
             raise invalid(
                 {"history": [_("Write the reason and history before submitting.")]},
-                code="notes_incomplete",
+                code=Code.NOTES_INCOMPLETE,
             )
         now = timezone.now()
         case = AsyncCase.objects.create(

@@ -14,6 +14,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from consults.notes.models import SectionKey
+from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 
 TEXT_LIMIT = 10_000
@@ -69,7 +70,7 @@ def parse_section_key(value: Any) -> str:
         raise invalid(
             {"section": [_("Unknown section.")]},
             message=_("Unknown section."),
-            code="unknown_section",
+            code=Code.UNKNOWN_SECTION,
         )
     return str(value)
 
@@ -153,7 +154,7 @@ def clean_content(key: str, content: Any) -> dict[str, Any]:
     unknown = sorted(set(content) - set(FIELDS[key]))
     if unknown:
         raise AppError(
-            "unknown_field",
+            Code.UNKNOWN_FIELD,
             _("The request has fields this endpoint does not know."),
             fields={name: [_("Unknown field.")] for name in unknown},
         )

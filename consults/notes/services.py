@@ -14,6 +14,7 @@ from consults.notes.models import ChatMessage, NoteRevision, NoteSection, Report
 from consults.notes.sections import clean_content, parse_section_key
 from consults.realtime import events
 from consults.realtime.send import notes_broadcast
+from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 from telehealth.storable import INT_MAX, require_storable
 
@@ -23,7 +24,7 @@ CLIENT_ID_LIMIT = 64
 
 def report_signed_error() -> AppError:
     return AppError(
-        "report_signed",
+        Code.REPORT_SIGNED,
         _("The report is signed: it cannot change. Add an addendum instead."),
         status=409,
     )
@@ -91,7 +92,7 @@ def _replay_audited(
     (`client_id`), as `note_conflict` does."""
     if first_author_id != actor.pk or not same_request:
         raise AppError(
-            "idempotency_key_reused",
+            Code.IDEMPOTENCY_KEY_REUSED,
             _("This id was already used for a different edit or message."),
             status=409,
             extra=client_id,
@@ -202,7 +203,7 @@ def note_save(
             notes_broadcast(consultation.external_id, events.note_updated(row, revision))
     if stale:
         raise AppError(
-            "note_conflict",
+            Code.NOTE_CONFLICT,
             _("Someone saved this section after you started editing. Compare and merge."),
             status=409,
             extra={

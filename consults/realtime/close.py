@@ -6,6 +6,8 @@ the consumer, docs/decisions.md).
 
 from enum import IntEnum
 
+from telehealth.codes import Code
+
 
 class CloseCode(IntEnum):
     NORMAL = 1000
@@ -22,7 +24,7 @@ class CloseCode(IntEnum):
 class RoomDenied(Exception):
     """A socket refused (or ended) with a close code and the `error` frame's code."""
 
-    def __init__(self, close_code: int, code: str) -> None:
+    def __init__(self, close_code: int, code: Code) -> None:
         super().__init__(code)
         # A plain int: autobahn refuses any other type, an IntEnum included (the socket then
         # died with 1011 instead of its close code).

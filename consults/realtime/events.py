@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from telehealth.codes import Code
+
 if TYPE_CHECKING:
     from clinics.models import User
     from consults.models import Consultation
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 PRESENCE_TTL_SECONDS = 8
 
 
-def error_frame(code: str, message: Any, ref: str | None = None, **extra: Any) -> dict[str, Any]:
+def error_frame(code: Code, message: Any, ref: str | None = None, **extra: Any) -> dict[str, Any]:
     """The one error frame of every socket: `code` is stable, `message` is for people,
     `ref` names the frame type it answers (docs/signaling.md "Errors")."""
     return {"type": "error", "code": code, "message": str(message), "ref": ref, **extra}

@@ -45,15 +45,13 @@ from redis.exceptions import RedisError
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.events import error_frame
 from consults.realtime.groups import session_group
+from telehealth.codes import Code
 
 log = logging.getLogger(__name__)
 
 REFUSED = "guard.refused"
 RECHECK = "guard.recheck"
 LAYER_LOST = "guard.layer_lost"
-FRAME_TOO_LARGE = "frame_too_large"
-RATE_LIMITED = "rate_limited"
-SERVICE_UNAVAILABLE = "service_unavailable"
 
 # Redis away or restarting (redis-py's errors; the builtin ones where a socket fails under it).
 LAYER_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionError, TimeoutError)
@@ -62,7 +60,7 @@ LAYER_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionError, Timeou
 # bugs, and stay loud.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 SERVICE_ERRORS = LAYER_ERRORS + DATABASE_ERRORS
-UNAVAILABLE = RoomDenied(CloseCode.SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE)
+UNAVAILABLE = RoomDenied(CloseCode.SERVICE_UNAVAILABLE, Code.SERVICE_UNAVAILABLE)
 UNAVAILABLE_MESSAGE = _("The server is briefly unavailable; try again.")
 
 
@@ -148,11 +146,11 @@ class Inbox:
             self.queue = deque(
                 m for m in self.queue if m["type"] not in ("websocket.receive", REFUSED)
             )
-            self.queue.appendleft({"type": REFUSED, "code": RATE_LIMITED})
+            self.queue.appendleft({"type": REFUSED, "code": Code.RATE_LIMITED})
             self.ready.set()
             return
         if frame_bytes(message) > self.limits.max_frame_bytes:
-            message = {"type": REFUSED, "code": FRAME_TOO_LARGE}
+            message = {"type": REFUSED, "code": Code.FRAME_TOO_LARGE}
         self.put(message)
 
     def put(self, message: dict[str, Any]) -> None:
@@ -286,7 +284,7 @@ class AsyncSocket(Guarded, AsyncWebsocketConsumer):
             if answer is Answer.REFUSE:
                 await self.deny(UNAVAILABLE, UNAVAILABLE_MESSAGE)
             elif answer is Answer.ERROR and not self.closing:
-                await self.error(SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, frame_type(message))
+                await self.error(Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, frame_type(message))
 
     async def handle(self, message: dict[str, Any]) -> None:
         await AsyncWebsocketConsumer.dispatch(self, message)
@@ -297,7 +295,7 @@ class AsyncSocket(Guarded, AsyncWebsocketConsumer):
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame))
 
-    async def error(self, code: str, message: Any, ref: str | None = None) -> None:
+    async def error(self, code: Code, message: Any, ref: str | None = None) -> None:
         await self.send_frame(error_frame(code, message, ref))
 
     async def deny(self, denied: RoomDenied, message: Any = None) -> None:
@@ -310,11 +308,11 @@ class AsyncSocket(Guarded, AsyncWebsocketConsumer):
         await self.close(code=denied.close_code)
 
     async def guard_refused(self, event: dict[str, Any]) -> None:
-        if event["code"] == RATE_LIMITED:
-            denied = RoomDenied(CloseCode.RATE_LIMITED, RATE_LIMITED)
+        if event["code"] == Code.RATE_LIMITED:
+            denied = RoomDenied(CloseCode.RATE_LIMITED, Code.RATE_LIMITED)
             await self.deny(denied, _("Too many frames; slow down."))
         elif not self.closing:
-            await self.error(FRAME_TOO_LARGE, self.guard_limits().too_large)
+            await self.error(Code.FRAME_TOO_LARGE, self.guard_limits().too_large)
 
     async def join_session_group(self) -> None:
         """For a socket authenticated by a session cookie (tickets and guests have none)."""
@@ -338,7 +336,7 @@ class AsyncSocket(Guarded, AsyncWebsocketConsumer):
             self.log_failure(exc, "the way out")
 
     async def session_ended(self, event: dict[str, Any]) -> None:
-        await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
+        await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, Code.LOGGED_OUT))
 
 
 class SyncSocket(Guarded, JsonWebsocketConsumer):
@@ -360,12 +358,12 @@ class SyncSocket(Guarded, JsonWebsocketConsumer):
             if answer is Answer.REFUSE:
                 self.deny(UNAVAILABLE, UNAVAILABLE_MESSAGE)
             elif answer is Answer.ERROR and not self.closing:
-                self.error(SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, frame_type(message))
+                self.error(Code.SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, frame_type(message))
 
     def guard_layer_lost(self, event: dict[str, Any]) -> None:
         self.deny(UNAVAILABLE, UNAVAILABLE_MESSAGE)
 
-    def error(self, code: str, message: Any, ref: str | None = None, **extra: Any) -> None:
+    def error(self, code: Code, message: Any, ref: str | None = None, **extra: Any) -> None:
         self.send_json(error_frame(code, message, ref, **extra))
 
     def deny(self, denied: RoomDenied, message: Any = None) -> None:
@@ -377,12 +375,13 @@ class SyncSocket(Guarded, JsonWebsocketConsumer):
         self.close(code=denied.close_code)
 
     def guard_refused(self, event: dict[str, Any]) -> None:
-        if event["code"] == RATE_LIMITED:
+        if event["code"] == Code.RATE_LIMITED:
             self.deny(
-                RoomDenied(CloseCode.RATE_LIMITED, RATE_LIMITED), _("Too many frames; slow down.")
+                RoomDenied(CloseCode.RATE_LIMITED, Code.RATE_LIMITED),
+                _("Too many frames; slow down."),
             )
         elif not self.closing:
-            self.error(FRAME_TOO_LARGE, self.guard_limits().too_large)
+            self.error(Code.FRAME_TOO_LARGE, self.guard_limits().too_large)
 
     def join_session_group(self) -> None:
         self.session_group = _session_group(self.scope)
@@ -407,4 +406,4 @@ class SyncSocket(Guarded, JsonWebsocketConsumer):
             self.log_failure(exc, "the way out")
 
     def session_ended(self, event: dict[str, Any]) -> None:
-        self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "logged_out"))
+        self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, Code.LOGGED_OUT))

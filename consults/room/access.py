@@ -26,6 +26,7 @@ from consults.access import (
 from consults.models import Consultation
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.room.models import GuestInvite
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 
@@ -49,7 +50,7 @@ def consultation_by_id(consultation_id: str) -> Consultation:
             external_id=parse_uuid(consultation_id)
         )
     except (Consultation.DoesNotExist, AppError) as exc:
-        raise RoomDenied(CloseCode.NOT_FOUND, "not_found") from exc
+        raise RoomDenied(CloseCode.NOT_FOUND, Code.NOT_FOUND) from exc
 
 
 def room_participant(
@@ -59,9 +60,9 @@ def room_participant(
     if guest is not None:
         consult = guest.consultation
         if str(consult.external_id) != str(consultation_id):
-            raise RoomDenied(CloseCode.NOT_FOUND, "not_found")
+            raise RoomDenied(CloseCode.NOT_FOUND, Code.NOT_FOUND)
         if not guest_is_valid(guest):
-            raise RoomDenied(CloseCode.FORBIDDEN, "invite_revoked")
+            raise RoomDenied(CloseCode.FORBIDDEN, Code.INVITE_REVOKED)
         participant = Participant(
             consult, f"g:{guest.external_id}", "guest", guest.display_name or "Guest", guest=guest
         )
@@ -69,12 +70,12 @@ def room_participant(
         consult = consultation_by_id(consultation_id)
         role = room_role(user, consult)
         if role is None:
-            raise RoomDenied(CloseCode.FORBIDDEN, "not_a_participant")
+            raise RoomDenied(CloseCode.FORBIDDEN, Code.NOT_A_PARTICIPANT)
         participant = Participant(consult, f"u:{user.external_id}", role, user.display_name, user)
     else:
-        raise RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated")
+        raise RoomDenied(CloseCode.UNAUTHENTICATED, Code.NOT_AUTHENTICATED)
     if not is_joinable(participant.consultation):
-        raise RoomDenied(CloseCode.NOT_JOINABLE, "not_joinable")
+        raise RoomDenied(CloseCode.NOT_JOINABLE, Code.NOT_JOINABLE)
     return participant
 
 
@@ -105,14 +106,14 @@ def denied_among(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
     denied: dict[str, RoomDenied] = {}
     for peer, p in items:
         if peer not in present:
-            denied[peer] = RoomDenied(CloseCode.NOT_JOINABLE, "replaced")
+            denied[peer] = RoomDenied(CloseCode.NOT_JOINABLE, Code.REPLACED)
         elif not is_joinable(present[peer][1]):
-            denied[peer] = RoomDenied(CloseCode.NOT_JOINABLE, "not_joinable")
+            denied[peer] = RoomDenied(CloseCode.NOT_JOINABLE, Code.NOT_JOINABLE)
         elif p.user is not None:
             if roles.get((p.user.pk, p.consultation.pk)) != p.role:
-                denied[peer] = RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
+                denied[peer] = RoomDenied(CloseCode.FORBIDDEN, Code.ACCESS_REVOKED)
         elif p.guest is None or p.guest.pk not in guests:
-            denied[peer] = RoomDenied(CloseCode.FORBIDDEN, "access_revoked")
+            denied[peer] = RoomDenied(CloseCode.FORBIDDEN, Code.ACCESS_REVOKED)
     return denied
 
 

@@ -27,6 +27,7 @@ from consults.room.access import Participant
 from consults.room.peers import PeerTable
 from consults.room.services import quality_report_record, room_participant_resolve
 from consults.room.turn import ice_servers_for
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 _resolve = database_sync_to_async(room_participant_resolve)
@@ -98,7 +99,7 @@ class RoomConsumer(AsyncSocket):
 
     async def room_hello_timeout(self, event: dict[str, Any]) -> None:
         if not self.peer:
-            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "hello_timeout"))
+            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, Code.HELLO_TIMEOUT))
 
     async def disconnect(self, code: int) -> None:
         """Leave the groups, then the room. The group discards never raise (a Redis that is
@@ -134,17 +135,17 @@ class RoomConsumer(AsyncSocket):
         kind = data["type"]
         if not self.peer:
             if kind != "hello":
-                await self.error("hello_required", _("Send “hello” first."), kind)
+                await self.error(Code.HELLO_REQUIRED, _("Send “hello” first."), kind)
                 return
             await self.on_hello(data)
             return
         if kind == "hello":
-            await self.error("already_joined", _("You are already in the room."), kind)
+            await self.error(Code.ALREADY_JOINED, _("You are already in the room."), kind)
             return
         if not await self.authorized():
             return
         if spec.roles is not None and self.role not in spec.roles:
-            await self.error("not_allowed", _("Your role cannot do this."), kind)
+            await self.error(Code.NOT_ALLOWED, _("Your role cannot do this."), kind)
             return
         await getattr(self, f"on_{kind}")(data)
 
@@ -234,7 +235,9 @@ class RoomConsumer(AsyncSocket):
                 consultation=self.participant.consultation, peer_id=target
             )
             if row is None or target == self.peer:
-                await self.error("unknown_peer", _("That peer is not in the room."), data["type"])
+                await self.error(
+                    Code.UNKNOWN_PEER, _("That peer is not in the room."), data["type"]
+                )
                 return
             self.table.peers[target] = row
         pseq = self.table.next_send_seq(target)
@@ -248,7 +251,7 @@ class RoomConsumer(AsyncSocket):
         except ChannelFull:
             # The target's process is not keeping up; its next frame from us shows a gap
             # in `pseq`, so it is told to resync.
-            await self.error("peer_busy", _("The other side is not receiving; try again."), kind)
+            await self.error(Code.PEER_BUSY, _("The other side is not receiving; try again."), kind)
 
     on_offer = on_answer = on_candidate = on_restart = _relay
 
@@ -258,7 +261,7 @@ class RoomConsumer(AsyncSocket):
             consultation=self.participant.consultation, peer_id=self.peer
         )
         if not alive:
-            await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, "replaced"))
+            await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, Code.REPLACED))
             return
         await self._announce_departures(departures)
         await self.send_frame({"type": "pong", "t": data.get("t"), "rev": rev})
@@ -333,10 +336,10 @@ class RoomConsumer(AsyncSocket):
 
     async def room_kick(self, event: dict[str, Any]) -> None:
         if self.participant is not None and self.participant.member == event["member"]:
-            await self.deny(RoomDenied(CloseCode.FORBIDDEN, "access_revoked"))
+            await self.deny(RoomDenied(CloseCode.FORBIDDEN, Code.ACCESS_REVOKED))
 
     async def room_replaced(self, event: dict[str, Any]) -> None:
-        await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, "replaced"))
+        await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, Code.REPLACED))
 
     async def room_ended(self, event: dict[str, Any]) -> None:
         if self.peer:

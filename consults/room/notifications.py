@@ -19,6 +19,7 @@ from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.events import consultation_feed_payload
 from consults.realtime.groups import user_group
 from consults.realtime.guard import AsyncSocket, Limits
+from telehealth.codes import Code
 
 FEED_MAX_FRAME_BYTES = 1024  # the feed's only client frame is `ping`
 
@@ -62,7 +63,7 @@ class NotificationsConsumer(AsyncSocket):
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated"))
+            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, Code.NOT_AUTHENTICATED))
             return
         self.user, self.via = user, Via.ws(self.scope)
         self.group = user_group(user.external_id)
@@ -81,11 +82,11 @@ class NotificationsConsumer(AsyncSocket):
         except ValueError:
             data = None
         if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-            await self.error("malformed", _("A frame is a JSON object with a string “type”."))
+            await self.error(Code.MALFORMED, _("A frame is a JSON object with a string “type”."))
         elif data["type"] == "ping":
             await self.send_frame({"type": "pong"})
         else:
-            await self.error("unknown_type", _("Unknown frame type."), data["type"][:64])
+            await self.error(Code.UNKNOWN_TYPE, _("Unknown frame type."), data["type"][:64])
 
     async def notify_event(self, event: dict[str, Any]) -> None:
         frame = event["event"]

@@ -24,6 +24,7 @@ from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.guard import AsyncSocket, Limits
 from consults.room import protocol
 from consults.room.turn import ice_servers_for
+from telehealth.codes import Code
 
 ECHO_PEER = "echo"
 _active: set["PrecallConsumer"] = set()
@@ -54,10 +55,10 @@ class PrecallConsumer(AsyncSocket):
         await self.accept()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
-            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, "not_authenticated"))
+            await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, Code.NOT_AUTHENTICATED))
             return
         if len(_active) >= settings.ROOM_PRECALL_MAX:
-            await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, "busy"))
+            await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, Code.BUSY))
             return
         _active.add(self)
         self.relay = MediaRelay()
@@ -105,7 +106,7 @@ class PrecallConsumer(AsyncSocket):
         elif kind == "bye":
             await self.close(code=1000)
         elif kind != "candidate":  # candidates travel in the complete offer
-            await self.error("not_allowed", "", kind)
+            await self.error(Code.NOT_ALLOWED, "", kind)
 
     async def answer(self, sdp: str) -> None:
         if self.pc is not None:

@@ -23,6 +23,7 @@ from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.send import room_status_changed
 from consults.room.access import Participant
 from consults.room.models import RoomPeer, RoomState
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 S = Consultation.Status
@@ -100,7 +101,7 @@ def room_join(*, participant: Participant, peer_id: str, channel_name: str, via:
         departures = _remove(state, replaced, "replaced") + _remove(state, stale, "timeout")
         peers = [p for p in room if p not in replaced and p not in stale]
         if len(peers) >= getattr(settings, "ROOM_MAX_PEERS", 4):
-            raise RoomDenied(CloseCode.NOT_JOINABLE, "room_full")
+            raise RoomDenied(CloseCode.NOT_JOINABLE, Code.ROOM_FULL)
         state.rev += 1
         state.save(update_fields=["rev"])
         me = RoomPeer.objects.create(
@@ -175,7 +176,7 @@ def room_end(*, consultation: Consultation, actor: Any) -> Consultation:
     """The specialist's explicit end: the only way the room completes a consult. Raises
     AppError `not_allowed` (403) for anyone else (`can_end`), whichever path asks."""
     if not can_end(actor, consultation):
-        raise AppError("not_allowed", _("Only the specialist ends the consult."), status=403)
+        raise AppError(Code.NOT_ALLOWED, _("Only the specialist ends the consult."), status=403)
     with transaction.atomic():
         _transition(consultation, S.COMPLETED, actor, "ended by the specialist")
     return consultation

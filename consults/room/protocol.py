@@ -12,12 +12,14 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from telehealth.codes import Code
+
 MAX_SDP = 60_000
 PEER_ID_MAX = 64
 
 
 class ProtocolError(Exception):
-    def __init__(self, code: str, message: Any, ref: str | None = None) -> None:
+    def __init__(self, code: Code, message: Any, ref: str | None = None) -> None:
         super().__init__(str(message))
         self.code = code
         self.message = message
@@ -105,45 +107,47 @@ def _check_field(name: str, rule: Field, value: Any, ref: str) -> None:
     if value is None:
         if rule.nullable:
             return
-        raise ProtocolError("invalid_field", _("“%(f)s” may not be null.") % {"f": name}, ref)
+        raise ProtocolError(Code.INVALID_FIELD, _("“%(f)s” may not be null.") % {"f": name}, ref)
     kinds = rule.kind if isinstance(rule.kind, tuple) else (rule.kind,)
     if object not in kinds:
         is_bool = isinstance(value, bool)
         if (is_bool and bool not in kinds) or not isinstance(value, kinds):
             raise ProtocolError(
-                "invalid_field", _("“%(f)s” has the wrong type.") % {"f": name}, ref
+                Code.INVALID_FIELD, _("“%(f)s” has the wrong type.") % {"f": name}, ref
             )
     if isinstance(value, float) and not math.isfinite(value):
         raise ProtocolError(
-            "invalid_field", _("“%(f)s” must be a finite number.") % {"f": name}, ref
+            Code.INVALID_FIELD, _("“%(f)s” must be a finite number.") % {"f": name}, ref
         )
     if rule.max_len is not None and isinstance(value, str) and len(value) > rule.max_len:
-        raise ProtocolError("invalid_field", _("“%(f)s” is too long.") % {"f": name}, ref)
+        raise ProtocolError(Code.INVALID_FIELD, _("“%(f)s” is too long.") % {"f": name}, ref)
     if rule.minimum is not None and not isinstance(value, bool) and value < rule.minimum:
-        raise ProtocolError("invalid_field", _("“%(f)s” is out of range.") % {"f": name}, ref)
+        raise ProtocolError(Code.INVALID_FIELD, _("“%(f)s” is out of range.") % {"f": name}, ref)
     if rule.check is not None and not rule.check(value):
-        raise ProtocolError("invalid_field", _("“%(f)s” is not valid.") % {"f": name}, ref)
+        raise ProtocolError(Code.INVALID_FIELD, _("“%(f)s” is not valid.") % {"f": name}, ref)
 
 
 def validate(data: Any) -> FrameSpec:
     """Check a decoded frame against its spec; returns the spec."""
     if not isinstance(data, dict) or not isinstance(data.get("type"), str):
-        raise ProtocolError("malformed", _("A frame is a JSON object with a string “type”."))
+        raise ProtocolError(Code.MALFORMED, _("A frame is a JSON object with a string “type”."))
     ref = data["type"]
     spec = FRAMES.get(ref)
     if spec is None:
-        raise ProtocolError("unknown_type", _("Unknown frame type."), ref[:64])
+        raise ProtocolError(Code.UNKNOWN_TYPE, _("Unknown frame type."), ref[:64])
     if "from" in data:
-        raise ProtocolError("forbidden_field", _("The server sets “from”; do not send it."), ref)
+        raise ProtocolError(Code.FORBIDDEN_FIELD, _("The server sets “from”; do not send it."), ref)
     for name in data:
         if name != "type" and name not in spec.fields:
             raise ProtocolError(
-                "unknown_field", _("Unknown field “%(f)s”.") % {"f": name[:64]}, ref
+                Code.UNKNOWN_FIELD, _("Unknown field “%(f)s”.") % {"f": name[:64]}, ref
             )
     for name, rule in spec.fields.items():
         if name not in data:
             if rule.required:
-                raise ProtocolError("missing_field", _("“%(f)s” is required.") % {"f": name}, ref)
+                raise ProtocolError(
+                    Code.MISSING_FIELD, _("“%(f)s” is required.") % {"f": name}, ref
+                )
             continue
         _check_field(name, rule, data[name], ref)
     return spec
@@ -151,9 +155,9 @@ def validate(data: Any) -> FrameSpec:
 
 def parse_frame(text: str | None) -> tuple[dict[str, Any], FrameSpec]:
     if text is None:
-        raise ProtocolError("malformed", _("Send text frames with JSON."))
+        raise ProtocolError(Code.MALFORMED, _("Send text frames with JSON."))
     try:
         data = json.loads(text)
     except ValueError as exc:
-        raise ProtocolError("malformed", _("The frame is not valid JSON.")) from exc
+        raise ProtocolError(Code.MALFORMED, _("The frame is not valid JSON.")) from exc
     return data, validate(data)

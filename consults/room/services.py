@@ -17,6 +17,7 @@ from consults.models import Consultation
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.room.access import Participant, guest_is_valid, room_participant
 from consults.room.models import CallQualityReport, GuestInvite, RoomTicket
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 GUEST_SALT = "consults.room.guest"
@@ -50,13 +51,13 @@ def room_ticket_issue(
 def require_joinable(consultation: Consultation) -> None:
     """The REST face of the room's 4409: every ticket and invitation path refuses alike."""
     if not is_joinable(consultation):
-        raise AppError("not_joinable", _("This consultation cannot be joined now."), status=409)
+        raise AppError(Code.NOT_JOINABLE, _("This consultation cannot be joined now."), status=409)
 
 
 def room_ticket_for_user(*, consultation: Consultation, actor: User) -> tuple[str, RoomTicket]:
     if room_role(actor, consultation) is None:
         raise AppError(
-            "not_a_participant", _("You are not a participant of this consultation."), status=403
+            Code.NOT_A_PARTICIPANT, _("You are not a participant of this consultation."), status=403
         )
     require_joinable(consultation)
     return room_ticket_issue(consultation=consultation, user=actor)
@@ -89,7 +90,7 @@ def room_participant_resolve(*, consultation_id: str, user: Any, ticket: str | N
     if ticket:
         redeemed = room_ticket_redeem(consultation_id=consultation_id, token=ticket)
         if redeemed is None:
-            raise RoomDenied(CloseCode.UNAUTHENTICATED, "invalid_ticket")
+            raise RoomDenied(CloseCode.UNAUTHENTICATED, Code.INVALID_TICKET)
         return room_participant(
             consultation_id=consultation_id, user=redeemed.user, guest=redeemed.guest
         )
@@ -105,7 +106,7 @@ def guest_invite_create(
     """Invite a second specialist or an interpreter. Returns the invite and its link token."""
     if not can_invite_guests(actor, consultation):
         raise AppError(
-            "not_allowed", _("Only the specialist or a coordinator can invite."), status=403
+            Code.NOT_ALLOWED, _("Only the specialist or a coordinator can invite."), status=403
         )
     require_joinable(consultation)
     invite = GuestInvite.objects.create(
@@ -133,7 +134,7 @@ def guest_invite_revoke(*, invite: GuestInvite, actor: User) -> GuestInvite:
     """Revoke a link; a guest in the room is closed with 4403 at once (on commit)."""
     if not can_invite_guests(actor, invite.consultation):
         raise AppError(
-            "not_allowed", _("Only the specialist or a coordinator can revoke."), status=403
+            Code.NOT_ALLOWED, _("Only the specialist or a coordinator can revoke."), status=403
         )
     from consults.realtime.send import room_kick
 
@@ -153,13 +154,13 @@ def guest_join(*, token: str, display_name: str) -> tuple[str, RoomTicket]:
     invite = guest_invite_from_token(token)
     if invite is None or not guest_is_valid(invite):
         raise AppError(
-            "invite_invalid", _("This invitation link is not valid any more."), status=403
+            Code.INVITE_INVALID, _("This invitation link is not valid any more."), status=403
         )
     require_joinable(invite.consultation)
     name = display_name.strip()[:80]
     if not name:
         raise AppError(
-            "invalid", _("Enter your name."), fields={"display_name": [str(_("Required."))]}
+            Code.INVALID, _("Enter your name."), fields={"display_name": [str(_("Required."))]}
         )
     invite.display_name = name
     invite.save(update_fields=["display_name", "updated_at"])

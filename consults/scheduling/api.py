@@ -48,6 +48,7 @@ from consults.scheduling.serializers import (
 )
 from consults.scheduling.waitlist import waitlist_join
 from telehealth.auth import request_user
+from telehealth.codes import Code
 from telehealth.errors import AppError, invalid, not_found
 from telehealth.schema import takes_idempotency_key
 
@@ -55,7 +56,7 @@ CONSULTATION = Shown("consultation", consultation_get_for_user, lambda consult: 
 
 
 def forbidden(message: Any) -> AppError:
-    return AppError("permission_denied", message, status=403)
+    return AppError(Code.PERMISSION_DENIED, message, status=403)
 
 
 # --- slot search ---------------------------------------------------------------------

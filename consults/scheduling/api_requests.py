@@ -26,6 +26,7 @@ from consults.scheduling.serializers import (
     query_params,
 )
 from telehealth.auth import request_user
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 from telehealth.schema import takes_idempotency_key
 
@@ -39,7 +40,7 @@ CONSULT_REQUEST = Shown(
 
 
 def _forbidden(message: Any) -> AppError:
-    return AppError("permission_denied", message, status=403)
+    return AppError(Code.PERMISSION_DENIED, message, status=403)
 
 
 class RequestList(generics.ListAPIView[ConsultRequest]):
@@ -85,7 +86,7 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
             specialty = Specialty.objects.filter(code=data["specialty"]).first()
             if specialty is None:
                 raise AppError(
-                    "unknown_specialty",
+                    Code.UNKNOWN_SPECIALTY,
                     _("No such specialty."),
                     fields={"specialty": [str(_("Unknown specialty."))]},
                 )

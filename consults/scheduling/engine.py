@@ -23,6 +23,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from telehealth.codes import Code
+
 # Rules, overrides and intervals are named tuples: a search reads thousands of them, and
 # a tuple is built several times faster than a frozen dataclass.
 
@@ -289,14 +291,14 @@ def _window_free(
             start = _boundary(w_start, length, until)
 
 
-def _blocked(cal: Calendar, start: datetime, end: datetime, room_busy: Busy) -> str | None:
+def _blocked(cal: Calendar, start: datetime, end: datetime, room_busy: Busy) -> Code | None:
     bookings, time_off, _counts, _o = cal.prepared()
     if time_off.overlaps(start, end):
-        return "outside_availability"
+        return Code.OUTSIDE_AVAILABILITY
     if bookings.overlaps(start, end + cal.buffer):
-        return "slot_taken"
+        return Code.SLOT_TAKEN
     if room_busy.overlaps(start, end):
-        return "room_busy"
+        return Code.ROOM_BUSY
     return None
 
 
@@ -347,22 +349,22 @@ def check_booking(
     start: datetime,
     end: datetime,
     room_busy: Busy = NOTHING,
-) -> str | None:
+) -> Code | None:
     """Why [start, end) cannot be booked (an error code), or None if it can.
 
     Codes: too_late, beyond_horizon, outside_availability, not_on_slot_boundary,
     daily_cap_reached, slot_taken, room_busy.
     """
     if start < now + cal.notice:
-        return "too_late"
+        return Code.TOO_LATE
     if start >= now + cal.horizon:
-        return "beyond_horizon"
+        return Code.BEYOND_HORIZON
     day = start.astimezone(cal.tz).date()
     # A window never crosses local midnight, so the start's local day holds it.
     if not any(ws <= start and end <= we for ws, we, _len in day_windows(cal, day)):
-        return "outside_availability"
+        return Code.OUTSIDE_AVAILABILITY
     if (start, end) not in set(_day_slots(cal, day)):
-        return "not_on_slot_boundary"
+        return Code.NOT_ON_SLOT_BOUNDARY
     if cal.max_per_day is not None and cal.prepared()[2].get(day, 0) >= cal.max_per_day:
-        return "daily_cap_reached"
+        return Code.DAILY_CAP_REACHED
     return _blocked(cal, start, end, room_busy)

@@ -38,6 +38,7 @@ from consults.scheduling.models import (
     TimeOff,
 )
 from consults.scheduling.queries import Epoch, among, instant, overlaps, with_spans
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 # Calendars are read with this margin so a local day cut by the window (in any zone)
@@ -454,7 +455,7 @@ def specialty_of(member: Membership, code: str | None) -> Specialty:
         found = next((s for s in specialties if code in (s.code, str(s.external_id))), None)
     if found is None:
         raise AppError(
-            "specialty_mismatch",
+            Code.SPECIALTY_MISMATCH,
             _("This specialist does not practise that specialty."),
             fields={"specialty": [str(_("Not a specialty of this specialist."))]},
         )

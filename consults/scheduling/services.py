@@ -22,40 +22,43 @@ from consults.realtime.send import room_status_changed
 from consults.scheduling import engine, reminders, selectors
 from consults.scheduling.models import WaitlistEntry
 from consults.scheduling.waitlist import waitlist_offer_freed_slot
+from telehealth.codes import Code
 from telehealth.errors import AppError, conflict, not_found
 
 S = Consultation.Status
 
-MESSAGES: dict[str, Any] = {
-    "slot_taken": _("This time was just taken by another booking. Please choose another slot."),
-    "room_busy": _(
+MESSAGES: dict[Code, Any] = {
+    Code.SLOT_TAKEN: _("This time was just taken by another booking. Please choose another slot."),
+    Code.ROOM_BUSY: _(
         "Your station's telehealth room is already booked at this time. Please choose another slot."
     ),
-    "patient_busy": _("This patient already has a consult at this time."),
-    "outside_availability": _("The specialist does not see patients at this time."),
-    "too_late": _(
+    Code.PATIENT_BUSY: _("This patient already has a consult at this time."),
+    Code.OUTSIDE_AVAILABILITY: _("The specialist does not see patients at this time."),
+    Code.TOO_LATE: _(
         "This time is too soon or already past: bookings need at least %(hours)s hours' notice."
     ),
-    "daily_cap_reached": _("The specialist is fully booked that day. Please choose another day."),
-    "beyond_horizon": _("Bookings can be made at most %(days)s days ahead."),
-    "not_on_slot_boundary": _(
+    Code.DAILY_CAP_REACHED: _(
+        "The specialist is fully booked that day. Please choose another day."
+    ),
+    Code.BEYOND_HORIZON: _("Bookings can be made at most %(days)s days ahead."),
+    Code.NOT_ON_SLOT_BOUNDARY: _(
         "This time does not match the specialist's slots. Please pick one of the offered slots."
     ),
 }
-CONFLICTS = {"slot_taken", "room_busy", "patient_busy", "outside_availability", "too_late"}
-CONFLICTS |= {"daily_cap_reached"}
+CONFLICTS = {Code.SLOT_TAKEN, Code.ROOM_BUSY, Code.PATIENT_BUSY, Code.OUTSIDE_AVAILABILITY}
+CONFLICTS |= {Code.TOO_LATE, Code.DAILY_CAP_REACHED}
 CONSTRAINT_CODES = {
-    "consultation_no_specialist_overlap": "slot_taken",
-    "consultation_no_room_overlap": "room_busy",
-    "consultation_no_patient_overlap": "patient_busy",
+    "consultation_no_specialist_overlap": Code.SLOT_TAKEN,
+    "consultation_no_room_overlap": Code.ROOM_BUSY,
+    "consultation_no_patient_overlap": Code.PATIENT_BUSY,
 }
 
 
-def booking_error(code: str, cal: engine.Calendar | None = None) -> AppError:
+def booking_error(code: Code, cal: engine.Calendar | None = None) -> AppError:
     message = MESSAGES[code]
-    if code == "too_late" and cal is not None:
+    if code == Code.TOO_LATE and cal is not None:
         message = message % {"hours": f"{cal.notice.total_seconds() / 3600:g}"}
-    if code == "beyond_horizon" and cal is not None:
+    if code == Code.BEYOND_HORIZON and cal is not None:
         message = message % {"days": cal.horizon.days}
     if code in CONFLICTS:
         return conflict(code, message)
@@ -81,7 +84,7 @@ def _check_slot(
     """Raise the precise booking error for [start, end), or return the specialist's calendar."""
     if end <= start:
         raise AppError(
-            "invalid_range",
+            Code.INVALID_RANGE,
             _("The end of a consult must be after its start."),
             fields={"end": [str(_("Must be after the start."))]},
         )
@@ -100,7 +103,7 @@ def _check_slot(
     room_busy = engine.Busy(taken.room)
     code = engine.check_booking(cal, now=timezone.now(), start=start, end=end, room_busy=room_busy)
     if code is None and engine.Busy(taken.patient).overlaps(start, end):
-        code = "patient_busy"
+        code = Code.PATIENT_BUSY
     if code is not None:
         raise booking_error(code, cal)
     return cal
@@ -235,7 +238,7 @@ def _require_practising(specialist: User, consult: Consultation) -> None:
         raise not_found(_("No such specialist at this hospital."))
     if consult.specialty_id not in specialties:
         raise AppError(
-            "specialty_mismatch",
+            Code.SPECIALTY_MISMATCH,
             _("This specialist does not practise that specialty."),
             fields={"specialist": [str(_("Not a specialist of the requested specialty."))]},
         )
@@ -276,7 +279,7 @@ def consultation_reschedule(
 
 def _invalid_transition(consult: Consultation, action: Any) -> AppError:
     return AppError(
-        "invalid_transition",
+        Code.INVALID_TRANSITION,
         _("A consultation that is “%(status)s” cannot be %(action)s.")
         % {"status": S(consult.status).label, "action": action},
         status=409,
@@ -316,7 +319,7 @@ def consultation_mark_no_show(
     """Record which party did not come. Only after the consult was due to start."""
     if consultation.start and consultation.start > timezone.now():
         raise AppError(
-            "too_early",
+            Code.TOO_EARLY,
             _("A no-show can only be recorded after the consult's start time."),
             status=409,
         )
@@ -348,7 +351,7 @@ def waitlist_take(*, entry: WaitlistEntry, actor: User) -> Consultation:
     """Move the consult to the offered slot in one action (it may have been taken since)."""
     if entry.state != WaitlistEntry.State.OFFERED or entry.offered_start is None:
         raise AppError(
-            "no_offer", _("There is no earlier slot on offer for this consult."), status=409
+            Code.NO_OFFER, _("There is no earlier slot on offer for this consult."), status=409
         )
     assert entry.offered_end is not None
     with transaction.atomic():

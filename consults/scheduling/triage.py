@@ -21,6 +21,7 @@ from consults.models import Consultation, ConsultationEvent
 from consults.scheduling import selectors
 from consults.scheduling.models import ConsultRequest
 from consults.scheduling.services import consultation_assign
+from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 
 S = Consultation.Status
@@ -96,7 +97,7 @@ def requests_sent_by(user: User) -> QuerySet[ConsultRequest]:
 
 def _not_open(req: ConsultRequest) -> AppError:
     return AppError(
-        "invalid_transition",
+        Code.INVALID_TRANSITION,
         _("This request is already “%(state)s”.") % {"state": State(req.state).label},
         status=409,
     )

@@ -17,6 +17,7 @@ from consults.models import Consultation
 from consults.realtime.events import waitlist_offer_event
 from consults.realtime.send import notify_users
 from consults.scheduling.models import WaitlistEntry
+from telehealth.codes import Code
 from telehealth.errors import AppError
 
 
@@ -24,7 +25,7 @@ def waitlist_join(*, consultation: Consultation, actor: User) -> WaitlistEntry:
     """Precondition: actor is station staff of the consult's station."""
     if consultation.status != Consultation.Status.BOOKED:
         raise AppError(
-            "invalid_transition",
+            Code.INVALID_TRANSITION,
             _("Only a booked consult can wait for an earlier slot."),
             status=409,
         )
