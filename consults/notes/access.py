@@ -1,7 +1,7 @@
 """Who may read and write a consult's notes. Built on consults.access: what a user may not
 see is a 404; a visible consult that the user is not on is read-only for them, and its
 attachments (photos, scans of the patient) do not exist for them at all: 404 on every
-attachment path, upload included (docs/decisions.md 16)."""
+attachment path, upload included (docs/decisions.md 21)."""
 
 from typing import Any
 

@@ -7,7 +7,7 @@ the pool full of dead connections one request met one after another and gave up 
 pool's timeout, and the next request met the ones left. Here the first failed check checks
 every idle connection at once (one empty query each; a dead one fails without waiting), so
 the pool replaces them all in the background and the request waits for a new one only
-(docs/decisions.md §15).
+(docs/decisions.md §18).
 """
 
 from functools import partial

@@ -119,7 +119,7 @@ def test_a_reader_who_is_not_on_the_consult_cannot_even_upload(
     cast: Any, api: Any, consultation: Any, who: str
 ) -> None:
     """The attachments exist for the participants only: 404 to an upload too, as to a
-    download, although this reader sees the consult and its notes (docs/decisions.md 16)."""
+    download, although this reader sees the consult and its notes (docs/decisions.md 21)."""
     assert api(getattr(cast, who)).get(notes_url(consultation, "")).status_code == 200
     r = upload(api, getattr(cast, who), consultation, "a.png", png_bytes((20, 20)))
     assert (r.status_code, r.json()["code"]) == (404, "not_found")
