@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.events import error_frame
 from consults.realtime.groups import session_group
+from telehealth import metrics
 
 REFUSED = "guard.refused"
 RECHECK = "guard.recheck"
@@ -152,7 +153,8 @@ class AsyncSocket(AsyncWebsocketConsumer):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.inbox = Inbox(receive, self.guard_limits())
         try:
-            await super().__call__(scope, self.inbox, send)
+            with metrics.socket_open(self):
+                await super().__call__(scope, self.inbox, send)
         finally:
             self.inbox.close()
 
@@ -204,7 +206,8 @@ class SyncSocket(JsonWebsocketConsumer):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         self.inbox = Inbox(receive, self.guard_limits())
         try:
-            await super().__call__(scope, self.inbox, send)
+            with metrics.socket_open(self):
+                await super().__call__(scope, self.inbox, send)
         finally:
             self.inbox.close()
 
