@@ -31,3 +31,9 @@ class ConsultsConfig(AppConfig):
         # Logout (the page, the idle timeout, the admin) flushes the session; the live
         # sockets opened with it must end too, or a shared station PC stays in the call.
         user_logged_out.connect(_close_session_sockets, dispatch_uid="consults.session_sockets")
+
+        from prometheus_client import REGISTRY
+
+        from consults.metrics import DatabaseFigures
+
+        REGISTRY.register(DatabaseFigures())

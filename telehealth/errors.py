@@ -21,6 +21,7 @@ from django.views import defaults
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from telehealth import metrics
 from telehealth.codes import Code
 
 logger = logging.getLogger(__name__)
@@ -183,6 +184,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if error is None:
         return None
     set_rollback()
+    metrics.error_answered(error.code)
     headers = {}
     if error.status == 401:
         headers["WWW-Authenticate"] = 'Token realm="api"'
@@ -194,6 +196,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def _plain(request: HttpRequest, error: AppError) -> HttpResponse:
     """The JSON shape for the API; for a page, a plain one (these answers come from
     Django's handlers, where a page's template and its context may not be ready)."""
+    metrics.error_answered(error.code)
     if request.path.startswith("/api/"):
         return JsonResponse(error.as_dict(), status=error.status)
     message = escape(str(error.message))

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "telehealth.metrics.LatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "telehealth.cache.NoStoreMiddleware",
     "telehealth.middleware.ContentSecurityPolicyMiddleware",
@@ -179,14 +180,58 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "clinics.User"
 
 REDIS_URL = env_str("REDIS_URL")
+# Redis behind Sentinel (docs/deploy.md "Redis Sentinel"): the channel layer and the cache ask
+# the sentinels for the current master, so a failover needs no restart. Instead of REDIS_URL.
+REDIS_SENTINELS = env_list("REDIS_SENTINELS", [])
+REDIS_SENTINEL_MASTER = env_str("REDIS_SENTINEL_MASTER")
+REDIS_SENTINEL_PASSWORD = env_str("REDIS_SENTINEL_PASSWORD")  # the sentinels' own, if any
+REDIS_PASSWORD = env_str("REDIS_PASSWORD")  # the master's, with Sentinel
+REDIS_DB = env_int("REDIS_DB", 0)
+REDIS_CONFIGURED = bool(REDIS_URL or REDIS_SENTINELS)
 CHANNEL_LAYER_KEY = env_str("CHANNEL_LAYER_KEY")
-if REDIS_URL:
+
+
+def sentinel_addresses(entries: list[str]) -> list[tuple[str, int]]:
+    """ "host:port" entries ("[::1]:26379" for IPv6) as redis-py takes them."""
+    found = []
+    for entry in entries:
+        host, _, port = entry.rpartition(":")
+        if not host or not port.isdigit():
+            raise ImproperlyConfigured(f"REDIS_SENTINELS entries are host:port, got {entry!r}")
+        found.append((host.strip("[]"), int(port)))
+    return found
+
+
+if REDIS_URL and (REDIS_SENTINELS or REDIS_SENTINEL_MASTER):
+    raise ImproperlyConfigured(
+        "Set either REDIS_URL (one Redis) or REDIS_SENTINELS and REDIS_SENTINEL_MASTER "
+        "(Redis behind Sentinel), not both"
+    )
+if bool(REDIS_SENTINELS) != bool(REDIS_SENTINEL_MASTER):
+    raise ImproperlyConfigured(
+        "REDIS_SENTINELS and REDIS_SENTINEL_MASTER go together: the sentinels' addresses "
+        "and the name of the master they monitor"
+    )
+_sentinel: dict[str, object] = {}
+if REDIS_SENTINELS:
+    _sentinel_kwargs: dict[str, object] = {"socket_timeout": 2, "socket_connect_timeout": 2}
+    if REDIS_SENTINEL_PASSWORD:
+        _sentinel_kwargs["password"] = REDIS_SENTINEL_PASSWORD
+    _sentinel = {
+        "sentinels": sentinel_addresses(REDIS_SENTINELS),
+        "master_name": REDIS_SENTINEL_MASTER,
+        "sentinel_kwargs": _sentinel_kwargs,
+        "db": REDIS_DB,
+        "password": REDIS_PASSWORD or None,
+    }
+
+if REDIS_CONFIGURED:
     # redis-py 8 reads with a 5 s socket timeout by default, the same as channels-redis'
     # blocking receive (BZPOPMIN 5 s): an idle consumer would die. Allow more than that.
     # Its asyncio pool also stops at 100 connections and then raises instead of waiting:
     # 400 sockets joining at once (group_add + group_send each) crossed it in bench/.
     _redis_host: dict[str, object] = {
-        "address": REDIS_URL,
+        **({"address": REDIS_URL} if REDIS_URL else _sentinel),
         "socket_timeout": 30,
         "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000),
     }
@@ -200,18 +245,21 @@ if REDIS_URL:
             "CONFIG": _layer_config,
         }
     }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-
-if REDIS_URL:
+    # A cache call waits no longer than this for a Redis that answers nothing.
+    _cache_options: dict[str, object] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    if REDIS_SENTINELS:
+        _cache_options.update(_sentinel, pool_class="telehealth.sentinel.SentinelMasterPool")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            # With Sentinel, a name for the reader: the pool finds the master itself.
+            "LOCATION": REDIS_URL or f"sentinel://{REDIS_SENTINEL_MASTER}/{REDIS_DB}",
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "telehealth"),
+            "OPTIONS": _cache_options,
         }
     }
 else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -318,13 +366,33 @@ NOTES_ATTACHMENT_MAX_BYTES = env_int("NOTES_ATTACHMENT_MAX_MB", 10) * 1024 * 102
 NOTES_ASYNC_TARGET_HOURS = env_int("NOTES_ASYNC_TARGET_HOURS", 48)
 # Report PDF font: must cover Vietnamese (Debian package fonts-dejavu-core).
 REPORT_FONT_PATH = env_str("REPORT_FONT_PATH", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+# Attachments go through Django's storage API only (consults/notes/attachments.py): a local
+# folder on one host; an S3-compatible bucket (django-storages) when several hosts serve.
+ATTACHMENTS_S3_BUCKET = env_str("ATTACHMENTS_S3_BUCKET")
+if ATTACHMENTS_S3_BUCKET:
+    _attachments: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": ATTACHMENTS_S3_BUCKET,
+            "endpoint_url": env_str("ATTACHMENTS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("ATTACHMENTS_S3_REGION") or None,
+            "access_key": env_str("ATTACHMENTS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("ATTACHMENTS_S3_SECRET_ACCESS_KEY") or None,
+            "location": env_str("ATTACHMENTS_S3_PREFIX"),
+            # Patient data: never replaced in place, fetched only by the app (no public URL).
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
+else:
+    _attachments = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(NOTES_MEDIA_ROOT)},
+    }
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "notes": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(NOTES_MEDIA_ROOT)},
-    },
+    "attachments": _attachments,
 }
 
 ICE_SERVERS: list[dict[str, object]] = json.loads(env_str("ICE_SERVERS", "[]"))
@@ -423,6 +491,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "telehealth@localhost")
 # proxy (nginx) must set X-Forwarded-Proto; BEHIND_TLS_PROXY=1 trusts that header.
 HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+# Probes and the scraper talk to daphne's own port, in plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 # Preloading puts the domain in the browsers' built-in HTTPS-only list, which is slow to
@@ -447,3 +517,18 @@ CONTENT_SECURITY_POLICY = (
     "media-src 'self' blob: mediastream:; connect-src 'self'; font-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+# Health and metrics (docs/deploy.md "Health and metrics"). /metrics answers these addresses,
+# or a request with `Authorization: Bearer <METRICS_TOKEN>`; anyone else gets a 404.
+METRICS_ALLOWED_IPS = env_list("METRICS_ALLOWED_IPS", ["127.0.0.1", "::1"])
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /readyz answers within this, whatever hangs behind it.
+READINESS_CHECK_TIMEOUT = env_int("READINESS_TIMEOUT_MS", 1500) / 1000
+
+# Error reports (sentry-sdk), only when SENTRY_DSN is set: without request bodies, cookies,
+# query strings or local variables (patient data must not leave; telehealth/sentry.py).
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from telehealth.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", "production"))

@@ -9,6 +9,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from telehealth import health, metrics
+
 
 class ApiDocsView(SpectacularSwaggerSplitView):
     """Swagger UI sets inline styles from its script: allow those on this page only."""
@@ -28,6 +30,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    # For the load balancer and the scraper: outside /api/, no session, no schema.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

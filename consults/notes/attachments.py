@@ -1,6 +1,6 @@
 """Attachments: photos, ECG and X-ray images, PDFs. Allowed by what the bytes are
 (magic numbers, then Pillow's own check), never by the file name; kept through Django's
-storage API under the "notes" storage, which is not served as static media."""
+storage API under the "attachments" storage, which is not served as static media."""
 
 import hashlib
 import io
@@ -31,8 +31,10 @@ IMAGE_FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png")}
 EXECUTABLE_MAGIC = (b"\x7fELF", b"MZ", b"#!", b"\xcf\xfa\xed\xfe", b"\xca\xfe\xba\xbe")
 
 
-def notes_storage() -> Storage:
-    return storages["notes"] if "notes" in settings.STORAGES else storages["default"]
+def attachments_storage() -> Storage:
+    """settings.STORAGES["attachments"]: a local folder, or an S3-compatible bucket. Files are
+    reached only through it, by name, never by a path."""
+    return storages["attachments"]
 
 
 def max_bytes() -> int:
@@ -98,7 +100,7 @@ def attachment_add(
     kind = sniff(data)
     if len(caption) > 300:
         raise AppError(Code.INVALID, _("Caption too long."), fields={"caption": ["≤ 300"]})
-    storage = notes_storage()
+    storage = attachments_storage()
     stem = f"consults/{consultation.external_id.hex}/{uuid.uuid4().hex}"
     thumb = thumbnail_of(data) if kind.kind == Attachment.Kind.IMAGE else b""
     file_name = storage.save(f"{stem}.{kind.extension}", ContentFile(data))
@@ -156,7 +158,7 @@ def attachment_open(*, attachment: Attachment, thumbnail: bool, actor: User, via
     name = attachment.thumbnail_name if thumbnail else attachment.file_name
     if not name:
         raise AppError(Code.NO_THUMBNAIL, _("This attachment has no thumbnail."), status=404)
-    with notes_storage().open(name, "rb") as handle:
+    with attachments_storage().open(name, "rb") as handle:
         data = handle.read()
     audit_record(
         actor=actor,

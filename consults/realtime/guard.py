@@ -45,6 +45,7 @@ from redis.exceptions import RedisError
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.events import error_frame
 from consults.realtime.groups import session_group
+from telehealth import metrics
 from telehealth.codes import Code
 
 log = logging.getLogger(__name__)
@@ -218,7 +219,8 @@ class Guarded:
         self.base_send = async_to_sync(send) if self._sync else send
         self.inbox = Inbox(receive, self.guard_limits())
         try:
-            await await_many_dispatch([self.inbox, self._layer_read], self.dispatch)
+            with metrics.socket_open(self):
+                await await_many_dispatch([self.inbox, self._layer_read], self.dispatch)
         except StopConsumer:
             pass
         finally:

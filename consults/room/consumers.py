@@ -27,6 +27,7 @@ from consults.room.access import Participant
 from consults.room.peers import PeerTable
 from consults.room.services import quality_report_record, room_participant_resolve
 from consults.room.turn import ice_servers_for
+from telehealth import metrics
 from telehealth.codes import Code
 from telehealth.errors import AppError
 
@@ -248,6 +249,7 @@ class RoomConsumer(AsyncSocket):
                 row.channel_name,
                 {"type": "room.relay", "frame": {**frame, "from": self.peer, "pseq": pseq}},
             )
+            metrics.SIGNALING_RELAYED.inc()
         except ChannelFull:
             # The target's process is not keeping up; its next frame from us shows a gap
             # in `pseq`, so it is told to resync.

@@ -22,6 +22,7 @@ from consults.realtime.send import room_status_changed
 from consults.scheduling import engine, reminders, selectors
 from consults.scheduling.models import WaitlistEntry
 from consults.scheduling.waitlist import waitlist_offer_freed_slot
+from telehealth import metrics
 from telehealth.codes import Code
 from telehealth.errors import AppError, conflict, not_found
 
@@ -196,6 +197,7 @@ def consultation_book(
         audit_record(
             actor=actor, action=AuditEntry.Action.CREATE, obj=consult, patient=patient, via=via
         )
+        transaction.on_commit(metrics.BOOKINGS.inc)
     return consult
 
 

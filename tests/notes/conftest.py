@@ -26,7 +26,7 @@ def notes_storage(settings: Any, tmp_path: Path) -> Path:
     location = tmp_path / "private_media"
     settings.STORAGES = {
         **dj_settings.STORAGES,
-        "notes": {
+        "attachments": {
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(location)},
         },
