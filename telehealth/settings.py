@@ -336,6 +336,10 @@ if AUDIT_RETENTION_DAYS < 0:
         f"AUDIT_RETENTION_DAYS must be 0 (keep for ever) or more, got {AUDIT_RETENTION_DAYS}"
     )
 
+# The SMS gateway reminders go through (a dotted path to a class with `send(to, text)`); the
+# default only logs the message.
+SMS_BACKEND = env_str("SMS_BACKEND", "consults.scheduling.reminders.LoggingSmsGateway")
+
 # A reminder worker holds the reminders it claimed this long; if it dies meanwhile, another
 # worker sends them once the lease is over. Longer than a batch takes to send (50 messages),
 # short enough that a "15 minutes before" reminder is still early when retried.

@@ -38,7 +38,7 @@ def attachments_storage() -> Storage:
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "NOTES_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+    return settings.NOTES_ATTACHMENT_MAX_BYTES
 
 
 def _refuse(message: object) -> AppError:

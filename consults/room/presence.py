@@ -47,7 +47,7 @@ class JoinResult:
 
 
 def peer_ttl() -> timedelta:
-    return timedelta(seconds=getattr(settings, "ROOM_PEER_TTL_SECONDS", 30))
+    return timedelta(seconds=settings.ROOM_PEER_TTL_SECONDS)
 
 
 def _lock_room(consult: Consultation) -> RoomState:
@@ -100,7 +100,7 @@ def room_join(*, participant: Participant, peer_id: str, channel_name: str, via:
         stale = [p for p in room if p not in replaced and p.last_seen < now - peer_ttl()]
         departures = _remove(state, replaced, "replaced") + _remove(state, stale, "timeout")
         peers = [p for p in room if p not in replaced and p not in stale]
-        if len(peers) >= getattr(settings, "ROOM_MAX_PEERS", 4):
+        if len(peers) >= settings.ROOM_MAX_PEERS:
             raise RoomDenied(CloseCode.NOT_JOINABLE, Code.ROOM_FULL)
         state.rev += 1
         state.save(update_fields=["rev"])

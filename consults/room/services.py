@@ -28,7 +28,7 @@ def _hash(token: str) -> str:
 
 
 def _ticket_ttl() -> timedelta:
-    return timedelta(seconds=getattr(settings, "ROOM_TICKET_TTL_SECONDS", 60))
+    return timedelta(seconds=settings.ROOM_TICKET_TTL_SECONDS)
 
 
 def room_ticket_issue(

@@ -43,7 +43,7 @@ class LoggingSmsGateway:
 
 
 def sms_gateway() -> SmsGateway:
-    path = getattr(settings, "SMS_BACKEND", "consults.scheduling.reminders.LoggingSmsGateway")
+    path = settings.SMS_BACKEND
     gateway: SmsGateway = import_string(path)()
     return gateway
 
