@@ -155,6 +155,8 @@ can_manage = Policy(T.ADMIN | T.STATION | T.COORDINATOR)
 can_cancel = Policy(T.ADMIN | T.STATION | T.COORDINATOR | T.SPECIALIST)
 # Ending the call completes the consult, a clinical act: only its specialist.
 can_end = Policy(T.SPECIALIST)
+# A consult request is triaged by its hospital's coordinators (administrators for every one).
+can_triage_consultation = Policy(T.ADMIN | T.COORDINATOR)
 # A second specialist or an interpreter is brought in by the specialist or a coordinator.
 can_invite_guests = Policy(T.SPECIALIST | T.COORDINATOR)
 

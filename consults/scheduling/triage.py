@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from clinics.access import hospital_ids_of, is_admin, parse_uuid, station_ids_of
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Facility, Membership, Patient, Specialty, User
-from consults.access import consultations_visible_to
+from consults.access import can_triage_consultation, consultations_visible_to
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation, ConsultationEvent
 from consults.scheduling import selectors
@@ -55,23 +55,18 @@ def may_triage(user: User) -> bool:
 
 
 def can_triage(user: User, req: ConsultRequest) -> bool:
-    """Coordinators triage for their own hospitals; administrators for every hospital.
-    The API's actions and the triage page's forms share it; requests_to_triage_by is its
-    list form (the triage page's queue)."""
-    hospitals = hospital_ids_of(user, Membership.Role.COORDINATOR)
-    return is_admin(user) or req.consultation.hospital_id in hospitals
+    """Coordinators triage for their own hospitals; administrators for every hospital
+    (consults.access.can_triage_consultation). The API's actions and the triage page's forms
+    share it; requests_to_triage_by is its list form (the triage page's queue)."""
+    return can_triage_consultation(user, req.consultation)
 
 
 def requests_to_triage_by(user: User) -> QuerySet[ConsultRequest]:
     """can_triage as a list filter. Narrower than requests_visible_to: a coordinator who is
     also station staff sees the station's requests to other hospitals, but does not triage
     them."""
-    qs = requests_visible_to(user)
-    if is_admin(user):
-        return qs
-    return qs.filter(
-        consultation__hospital_id__in=hospital_ids_of(user, Membership.Role.COORDINATOR)
-    )
+    triaged = can_triage_consultation.filter(user, Consultation.objects.all())
+    return requests_visible_to(user).filter(consultation__in=triaged)
 
 
 def request_queue(
