@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
@@ -19,6 +20,7 @@ from clinics.models import (
     StationRoom,
     User,
 )
+from clinics.tokens import api_tokens_revoke_all
 from telehealth.errors import AppError
 
 
@@ -44,6 +46,15 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
 
+class RevokingPasswordChangeForm(AdminPasswordChangeForm):
+    """A new password logs the user out of every API client (their sessions end by Django)."""
+
+    def save(self, commit: bool = True) -> Any:
+        user = super().save(commit)
+        api_tokens_revoke_all(user=user)
+        return user
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "full_name", "email", "is_active", "is_staff"]
@@ -51,6 +62,14 @@ class UserAdmin(BaseUserAdmin):
         *(BaseUserAdmin.fieldsets or ()),
         ("Telehealth", {"fields": ["full_name", "phone"]}),
     )
+    change_password_form = RevokingPasswordChangeForm
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # Authentication refuses an inactive user's tokens already; deleting them means
+        # reactivating the account does not bring a lost device back.
+        if change and "is_active" in form.changed_data and not obj.is_active:
+            api_tokens_revoke_all(user=obj)
 
 
 @admin.register(Facility)

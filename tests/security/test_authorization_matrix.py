@@ -37,6 +37,9 @@ pytestmark = pytest.mark.django_db
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/admin/', 'get'): (302, 302, 302, 302, 302, 302, 302, 302, 302, 302, 302),
     ('/api/v1/auth/token/', 'post'): (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    # logging out revokes the token presented: a browser session has none (401); log out everywhere takes either
+    ('/api/v1/auth/token/', 'delete'): (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+    ('/api/v1/auth/tokens/', 'delete'): (204, 204, 204, 204, 204, 204, 204, 204, 204, 401, 401),
     ('/api/v1/me/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401),
     ('/api/v1/facilities/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401),
     ('/api/v1/facilities/{id}/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401),
