@@ -50,9 +50,9 @@ class Desk:
 def seed(desks: int, slots: int) -> list[Desk]:
     """`desks` stations (nurse, room, patient), each with its own cardiologist."""
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from clinics.models import Facility, Membership, Patient, Specialty, StationRoom, User
+    from clinics.tokens import api_token_issue
     from consults.scheduling import selectors
     from consults.scheduling.models import AvailabilityRule, Holiday, SpecialistSchedule
 
@@ -90,7 +90,7 @@ def seed(desks: int, slots: int) -> list[Desk]:
         )
         out.append(
             Desk(
-                token=Token.objects.create(user=nurse).key,
+                token=api_token_issue(user=nurse)[1],
                 ids={"patient": str(patient.external_id), "specialist": str(doctor.external_id)},
                 slots=[(s.start.isoformat(), s.end.isoformat()) for s, _m in found],
             )

@@ -30,9 +30,9 @@ def seed(first_weeks_full: int) -> tuple[str, list[str]]:
     from datetime import datetime
 
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
     from clinics.models import Facility, Membership, Patient, Specialty, StationRoom, User
+    from clinics.tokens import api_token_issue
     from consults.models import Consultation
     from consults.scheduling.models import AvailabilityRule, Holiday
 
@@ -105,7 +105,7 @@ def seed(first_weeks_full: int) -> tuple[str, list[str]]:
     Consultation.objects.bulk_create(rows, batch_size=5000)
     analyze()
     print(f"seeded {len(users)} specialists, {len(rows)} booked consults")
-    return Token.objects.create(user=nurse).key, [str(u.external_id) for u in users]
+    return api_token_issue(user=nurse)[1], [str(u.external_id) for u in users]
 
 
 def measure(world: str, first_weeks_full: int, runs: int) -> list[str]:

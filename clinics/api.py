@@ -6,8 +6,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,8 +35,9 @@ from clinics.serializers import (
     TokenResponseSerializer,
 )
 from clinics.services import consent_record, patient_register, patient_update
+from clinics.tokens import api_token_issue, api_token_revoke, api_tokens_revoke_all
 from clinics.two_factor import otp_check, two_factor_enabled
-from telehealth.auth import request_user
+from telehealth.auth import ApiTokenAuthentication, request_user
 from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 from telehealth.schema import takes_idempotency_key
@@ -46,10 +47,20 @@ CONSENT = Shown("consent", consent_get_for_user, lambda consent: consent.patient
 
 
 class TokenView(APIView):
-    """Exchange a username and password for an API token."""
+    """POST: a username and password for a new API token, one per login (device), expiring
+    after API_TOKEN_TTL_HOURS. DELETE: revoke the token presented (log this device out)."""
 
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
+    def get_authenticators(self) -> list[BaseAuthentication]:
+        # Logging in takes no credentials but the body's; logging out takes the token itself
+        # (a browser session holds no token to revoke).
+        return [ApiTokenAuthentication()] if self._logging_out() else []
+
+    def get_permissions(self) -> list[BasePermission]:
+        return [IsAuthenticated()] if self._logging_out() else [AllowAny()]
+
+    def _logging_out(self) -> bool:
+        # None while drf-spectacular builds its mock request through get_authenticators().
+        return getattr(self.request, "method", None) == "DELETE"
 
     @extend_schema(request=TokenRequestSerializer, responses=TokenResponseSerializer)
     def post(self, request: Request) -> Response:
@@ -61,8 +72,23 @@ class TokenView(APIView):
         )
         if two_factor_enabled(user):
             otp_check(user, credentials.get("otp", ""))
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        row, token = api_token_issue(user=user)
+        return Response(TokenResponseSerializer({"token": token, "expiry": row.expiry}).data)
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        api_token_revoke(token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TokenListView(APIView):
+    """DELETE: revoke every API token of the user (log out every device), with a token or
+    from a browser session."""
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request: Request) -> Response:
+        api_tokens_revoke_all(user=request_user(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):

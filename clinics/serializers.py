@@ -169,6 +169,7 @@ class TokenRequestSerializer(StrictSerializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(help_text="After this the token is refused: log in again.")
 
 
 class MembershipSerializer(serializers.ModelSerializer):

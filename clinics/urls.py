@@ -4,6 +4,7 @@ from clinics import api
 
 urlpatterns = [
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    path("auth/tokens/", api.TokenListView.as_view(), name="api-tokens"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("facilities/", api.FacilityList.as_view(), name="api-facility-list"),
     path("facilities/<str:id>/", api.FacilityDetail.as_view(), name="api-facility-detail"),

@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -279,6 +279,16 @@ LOGOUT_REDIRECT_URL = "frontend:login"
 
 # Sessions end after this long without a request (a shared station PC).
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30))
+# An API token (one per login, per device) lasts a working shift and the evening after it; the
+# client then logs in again. Fixed, not renewed on use: a stolen token dies on time.
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 12)
+if API_TOKEN_TTL_HOURS < 1:
+    raise ImproperlyConfigured("API_TOKEN_TTL_HOURS must be at least 1")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
 
 # Login throttling (clinics/login.py, docs/architecture.md "Login throttling"): failed logins
@@ -439,7 +449,7 @@ if max(ROOM_MAX_FRAME_BYTES, NOTES_MAX_FRAME_BYTES) > WEBSOCKET_MAX_MESSAGE_BYTE
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "telehealth.auth.CsrfSessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "telehealth.auth.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "telehealth.pagination.Pagination",

@@ -8,12 +8,14 @@ from django.utils import timezone
 
 from clinics.audit import Via
 from clinics.models import Facility, Membership, Patient, Specialty, StationRoom, User
+from clinics.tokens import api_token_issue
 from clinics.validators import citizen_id_compose
 from consults.models import Consultation
 from consults.scheduling.models import ConsultRequest
 from consults.scheduling.triage import consult_request_file
 
 _seq = itertools.count(1)
+PASSWORD = "test-password-1"  # every user made here
 
 
 def citizen_id_for(born: date, *, province: str = "004", female: bool = False) -> str:
@@ -42,7 +44,7 @@ def make_user(
 ) -> User:
     n = next(_seq)
     user = User.objects.create_user(
-        username=username or f"user{n}", password="test-password-1", full_name=f"User {n}", **kw
+        username=username or f"user{n}", password=PASSWORD, full_name=f"User {n}", **kw
     )
     if role and facility:
         membership = Membership.objects.create(
@@ -51,6 +53,11 @@ def make_user(
         if role == Membership.Role.SPECIALIST:
             membership.specialties.add(make_specialty())
     return user
+
+
+def make_api_token(user: User) -> str:
+    """An API token for `user`, as logging in would give one (clinics.tokens)."""
+    return api_token_issue(user=user)[1]
 
 
 def make_room(station: Facility) -> StationRoom:

@@ -5,9 +5,9 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from tests import factories
 from tests.conftest import Cast
 from tests.e2e.servers import Daphne
 from tests.e2e.test_api_fuzz import TokenAuth, load_schema
@@ -19,7 +19,7 @@ SCHEMA = load_schema().include(path_regex=r"^/api/v1/dashboard")
 
 @pytest.fixture
 def admin_token(march: Cast) -> str:
-    return Token.objects.create(user=march.admin).key
+    return factories.make_api_token(march.admin)
 
 
 @SCHEMA.parametrize()

@@ -17,11 +17,11 @@ import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from consults.models import Consultation
 from consults.scheduling.models import Holiday
 from consults.scheduling.services import SPECIALIST_LOCK, lock_key
+from tests import factories
 from tests.conftest import Cast
 from tests.e2e.servers import Daphne
 from tests.scheduling.conftest import at, give_hours
@@ -83,7 +83,7 @@ def test_a_booking_cut_off_from_the_database_is_retryable_and_books_once(
     daphne_server: Daphne, cast: Cast
 ) -> None:
     give_hours(cast.specialist)
-    token = Token.objects.create(user=cast.nurse).key
+    token = factories.make_api_token(cast.nurse)
     start = at(bookable_day(), 9)
     body = {
         "patient": str(cast.patient.external_id),

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-from rest_framework.authtoken.models import Token
 
+from tests import factories
 from tests.conftest import Cast
 from tests.e2e import servers
 from tests.e2e.servers import Daphne
@@ -141,7 +141,7 @@ def pooled_server(start_daphne: Callable[..., Daphne]) -> Daphne:
 
 @pytest.fixture
 def callers(pooled_server: Daphne, cast: Cast) -> Iterator[Callers]:
-    token = Token.objects.create(user=cast.nurse).key
+    token = factories.make_api_token(cast.nurse)
     with admin_connection() as admin, Callers(pooled_server, token, clients=3 * POOL_SIZE) as burst:
         # A busy moment before the fault leaves the pool at its largest, every connection
         # idle in it when the backends are terminated.

@@ -9,6 +9,7 @@ import pytest
 from pypdf import PdfReader
 
 from consults.notes.models import ChatMessage, NoteRevision, NoteSection
+from tests import factories
 from tests.e2e.conftest import Daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -201,9 +202,7 @@ def test_a_malformed_multipart_upload_gets_the_json_error_shape(
     import urllib.error
     import urllib.request
 
-    from rest_framework.authtoken.models import Token
-
-    token = Token.objects.create(user=cast.nurse).key
+    token = factories.make_api_token(cast.nurse)
     boundary = "c637e12e2b1a998d80d1b087531af51c"
     request = urllib.request.Request(
         f"{daphne_server.url}/api/v1/consultations/{consultation.external_id}/notes/attachments/",

@@ -4,7 +4,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from clinics.models import AuditEntry, IdempotencyRecord, StationRoom
@@ -278,7 +277,7 @@ def test_a_booking_stays_within_its_statement_budget(
     # transaction, so every statement in it is a round trip others may queue behind. The
     # budget is today's count, as the benchmark sends it (token, Idempotency-Key): a new
     # query per booking shows up here.
-    token = Token.objects.create(user=cast.nurse).key
+    token = factories.make_api_token(cast.nurse)
     client = APIClient()
 
     def post(start: datetime, key: str) -> int:

@@ -44,6 +44,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/metrics', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ('/metrics', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 405, 405),
     ('/api/v1/auth/token/', 'post'): (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
+    # logging out revokes the token presented: a browser session has none (401); log out everywhere takes either
+    ('/api/v1/auth/token/', 'delete'): (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+    ('/api/v1/auth/tokens/', 'delete'): (204, 204, 204, 204, 204, 204, 204, 204, 204, 401, 401),
     ('/api/v1/me/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401),
     ('/api/v1/facilities/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401),
     ('/api/v1/facilities/{id}/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401),

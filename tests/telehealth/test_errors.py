@@ -22,7 +22,7 @@ def test_a_page_500_is_html() -> None:
 @pytest.mark.django_db
 def test_an_unknown_api_method_is_405_in_the_shape(cast: object) -> None:
     client = Client()
-    response = client.delete("/api/v1/auth/token/")
+    response = client.put("/api/v1/auth/token/")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
 
