@@ -11,9 +11,9 @@ from consults.realtime.close import CloseCode
 
 register = template.Library()
 
-# docs/signaling.md "Close codes": a rate-limited client reconnects after a pause; every
-# other code the server closes with is final (stop, or log in again).
-RECONNECT_AFTER = frozenset({CloseCode.RATE_LIMITED})
+# docs/signaling.md "Close codes": a rate-limited or timed-out client reconnects after a
+# pause; every other code the server closes with is final (stop, or log in again).
+RECONNECT_AFTER = frozenset({CloseCode.RATE_LIMITED, CloseCode.TIMED_OUT})
 
 
 def socket_config() -> dict[str, object]:

@@ -27,8 +27,9 @@ def test_every_page_carries_exactly_the_close_codes_of_the_enum(cast: Cast, url:
     client.force_login(cast.specialist)
     config = socket_config(client.get(url).content.decode())
     assert config["close"] == {code.name: code.value for code in CloseCode}
-    # A rate-limited client comes back after a pause; on every other code it stops.
-    assert config["final"] == sorted(set(CloseCode) - {CloseCode.RATE_LIMITED})
+    # A rate-limited or timed-out client comes back after a pause; on every other code it stops.
+    reconnect = {CloseCode.RATE_LIMITED, CloseCode.TIMED_OUT}
+    assert config["final"] == sorted(set(CloseCode) - reconnect)
 
 
 def test_no_page_script_retypes_a_close_code_or_its_own_reconnect() -> None:
