@@ -109,4 +109,5 @@ class Code(StrEnum):
     INVITE_REVOKED = "invite_revoked"
     ROOM_FULL = "room_full"
     REPLACED = "replaced"
+    TIMED_OUT = "timed_out"
     BUSY = "busy"

@@ -14,6 +14,7 @@ class CloseCode(IntEnum):
     UNAUTHENTICATED = 4401
     FORBIDDEN = 4403
     NOT_FOUND = 4404
+    TIMED_OUT = 4408  # silent past the heartbeat TTL: reconnectable, unlike 4409
     NOT_JOINABLE = 4409
     RATE_LIMITED = 4429
     # Redis or the database failed under this socket: nothing is wrong with the client, which

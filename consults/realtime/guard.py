@@ -118,6 +118,9 @@ class Inbox:
         self.ready = asyncio.Event()
         self.failure: BaseException | None = None
         self.flooded = False
+        # When the client last sent a frame, stamped on arrival: a socket whose consumer is
+        # busy is not a silent one (the room's heartbeat, consults/room/heartbeat.py).
+        self.last_frame_at = time.monotonic()
         self.tasks = [asyncio.ensure_future(self._pump())]
         if limits.recheck_seconds:
             self.tasks.append(asyncio.ensure_future(self._recheck(limits.recheck_seconds)))
@@ -142,6 +145,7 @@ class Inbox:
             return
         if self.flooded:
             return  # the socket is closing: what the flood still sends is dropped
+        self.last_frame_at = time.monotonic()
         if not self.bucket.take():
             self.flooded = True
             self.queue = deque(

@@ -22,7 +22,7 @@ from consults.realtime import events
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.groups import room_group
 from consults.realtime.guard import AsyncSocket, Limits
-from consults.room import presence, protocol, reauth
+from consults.room import heartbeat, presence, protocol, reauth
 from consults.room.access import Participant
 from consults.room.peers import PeerTable
 from consults.room.services import quality_report_record, room_participant_resolve
@@ -112,6 +112,7 @@ class RoomConsumer(AsyncSocket):
             timer.cancel()
         if self.peer:
             reauth.unwatch(self.peer)
+            heartbeat.unwatch(self.peer)
         # Also after a `hello` that failed between joining the group and the room.
         await self.group_discard(self.group)
         if not self.peer or self.participant is None:
@@ -182,6 +183,7 @@ class RoomConsumer(AsyncSocket):
         self.peer, self.checked_at = peer, time.monotonic()
         self.loop = asyncio.get_running_loop()
         reauth.watch(self)
+        heartbeat.watch(self, rev=result.rev)
         self.table.welcome(result.peers, result.rev)
         limits = {
             "max_frame_bytes": settings.ROOM_MAX_FRAME_BYTES,
@@ -215,17 +217,7 @@ class RoomConsumer(AsyncSocket):
         )
 
     async def _announce_departures(self, departures: list[presence.Departure]) -> None:
-        for gone in departures:
-            await self.channel_layer.group_send(
-                self.group,
-                {
-                    "type": "room.presence",
-                    "event": "left",
-                    "peer": gone.peer,
-                    "reason": gone.reason,
-                    "rev": gone.rev,
-                },
-            )
+        await heartbeat.departures_announce(self.consultation_id, departures)
 
     async def _relay(self, data: dict[str, Any]) -> None:
         target = data["to"]
@@ -258,14 +250,10 @@ class RoomConsumer(AsyncSocket):
     on_offer = on_answer = on_candidate = on_restart = _relay
 
     async def on_ping(self, data: dict[str, Any]) -> None:
+        """From memory, no query: the frame's arrival is the heartbeat (consults/room/heartbeat.py),
+        and `rev` is the newest revision this process knows of the room."""
         assert self.participant is not None
-        alive, rev, departures = await database_sync_to_async(presence.room_heartbeat)(
-            consultation=self.participant.consultation, peer_id=self.peer
-        )
-        if not alive:
-            await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, Code.REPLACED))
-            return
-        await self._announce_departures(departures)
+        rev = max(self.table.rev, heartbeat.room_rev(self.participant.consultation.pk))
         await self.send_frame({"type": "pong", "t": data.get("t"), "rev": rev})
 
     async def on_resync(self, data: dict[str, Any]) -> None:
@@ -275,6 +263,7 @@ class RoomConsumer(AsyncSocket):
         )
         me = next((p for p in peers if p.peer_id == self.peer), None)
         mine = me.joined_rev if me else rev
+        heartbeat.saw_rev(self.participant.consultation.pk, rev)
         self.table.resync(peers, rev, me=self.peer)
         await self.send_frame(
             events.room_frame(
@@ -317,6 +306,8 @@ class RoomConsumer(AsyncSocket):
     async def room_presence(self, event: dict[str, Any]) -> None:
         if not self.peer or event["peer"] == self.peer:
             return
+        assert self.participant is not None
+        heartbeat.saw_rev(self.participant.consultation.pk, event["rev"])
         if event["event"] == "joined":
             row = self.table.joined(event)
             if row is not None:
@@ -342,6 +333,9 @@ class RoomConsumer(AsyncSocket):
 
     async def room_replaced(self, event: dict[str, Any]) -> None:
         await self.deny(RoomDenied(CloseCode.NOT_JOINABLE, Code.REPLACED))
+
+    async def room_timed_out(self, event: dict[str, Any]) -> None:
+        await self.deny(RoomDenied(CloseCode.TIMED_OUT, Code.TIMED_OUT))
 
     async def room_ended(self, event: dict[str, Any]) -> None:
         if self.peer:

@@ -17,13 +17,20 @@ class PeerTable:
         self.snapshot_rev = 0  # presence events up to here are already in the welcome
         self._send_pseq: dict[str, int] = {}
         self._recv_pseq: dict[str, int] = {}
+        # Peers a resync dropped before their `left` came (docs/signaling.md "Sequence numbers").
+        self._unannounced: set[str] = set()
 
     def welcome(self, peers: list[RoomPeer], rev: int) -> None:
         self.peers = {p.peer_id: p for p in peers}
         self.rev = self.snapshot_rev = rev
 
     def resync(self, peers: list[RoomPeer], rev: int, *, me: str) -> None:
-        self.peers = {p.peer_id: p for p in peers if p.peer_id != me}
+        """Replace the table with a snapshot. A peer it no longer lists left at a revision
+        up to `rev`, but its `left` event may still be on its way (a `pong` can carry the
+        newer `rev` first): that event is still delivered, so the client learns why."""
+        fresh = {p.peer_id: p for p in peers if p.peer_id != me}
+        self._unannounced |= self.peers.keys() - fresh.keys()
+        self.peers = fresh
         self.rev = rev
 
     def joined(self, event: dict[str, Any]) -> RoomPeer | None:
@@ -42,12 +49,15 @@ class PeerTable:
         return row
 
     def left(self, event: dict[str, Any]) -> bool:
-        """Forget a departed peer; False if it was not known here."""
+        """Forget a departed peer; True if the client should hear of it: it was in the
+        table, or a resync dropped it before this event came."""
         self.rev = max(self.rev, event["rev"])
         peer = event["peer"]
         self._send_pseq.pop(peer, None)
         self._recv_pseq.pop(peer, None)
-        return self.peers.pop(peer, None) is not None
+        unannounced = peer in self._unannounced
+        self._unannounced.discard(peer)
+        return self.peers.pop(peer, None) is not None or unannounced
 
     def next_send_seq(self, target: str) -> int:
         pseq = self._send_pseq.get(target, 0) + 1

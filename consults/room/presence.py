@@ -1,8 +1,11 @@
 """Who is in a room right now, kept in the database so every daphne process agrees.
 
 Joins and leaves of one room are serialized by locking its RoomState row; the room revision
-(`rev`) grows by one per join or leave. A peer whose heartbeat stops is removed after
-ROOM_PEER_TTL_SECONDS by the next join or heartbeat in the room (a crash fires no disconnect).
+(`rev`) grows by one per join or leave. Liveness is not written per ping: each process knows
+when its own connections last sent a frame and sweeps them (consults/room/heartbeat.py),
+refreshing their rows' `last_seen` every TTL/3 in one statement; a row older than
+ROOM_PEER_TTL_SECONDS belongs to a crashed process (a crash fires no disconnect) and is
+removed by any other process's sweep, or by the next join in the room.
 """
 
 from dataclasses import dataclass, field
@@ -11,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -141,24 +145,56 @@ def room_leave(*, consultation: Consultation, peer_id: str, reason: str) -> list
     return departures
 
 
-def room_heartbeat(
-    *, consultation: Consultation, peer_id: str
-) -> tuple[bool, int, list[Departure]]:
-    """Refresh this peer; sweep peers whose heartbeat stopped. Returns (alive, rev, departures)."""
-    now = timezone.now()
-    alive = bool(RoomPeer.objects.filter(peer_id=peer_id).update(last_seen=now))
-    stale = RoomPeer.objects.filter(consultation=consultation, last_seen__lt=now - peer_ttl())
-    departures: list[Departure] = []
-    if stale.exists():
+def peers_refresh(*, peer_ids: list[str]) -> None:
+    """Mark live peers as seen now, in one statement: each process does it for its own
+    connections every TTL/3 (consults/room/heartbeat.py), not on every ping."""
+    if peer_ids:
+        RoomPeer.objects.filter(peer_id__in=peer_ids).update(last_seen=timezone.now())
+
+
+def peers_expire(
+    *, silent: list[str], alive: list[str]
+) -> list[tuple[Consultation, list[Departure]]]:
+    """Remove as `timeout` the `silent` peers (judged silent by their own process, from
+    their last frame) and every peer not in `alive` whose `last_seen` is older than the TTL
+    (a crashed process's: its disconnects never ran). One transaction per room, under the
+    room's lock, with the lifecycle step a leave makes. Returns the departures by room."""
+    cutoff = timezone.now() - peer_ttl()
+    stale = Q(last_seen__lt=cutoff) & ~Q(peer_id__in=alive)
+    if silent:
+        stale |= Q(peer_id__in=silent)
+    room_pks = set(RoomPeer.objects.filter(stale).values_list("consultation_id", flat=True))
+    out = []
+    for consult in Consultation.objects.filter(pk__in=room_pks):
         with transaction.atomic():
-            state = _lock_room(consultation)
-            departures = _remove(state, list(stale), "timeout")
+            state = _lock_room(consult)
+            room = list(RoomPeer.objects.filter(consultation=consult).order_by("joined_rev"))
+            gone = [
+                p
+                for p in room
+                if p.peer_id in silent or (p.last_seen < cutoff and p.peer_id not in alive)
+            ]
+            if not gone:
+                continue
+            departures = _remove(state, gone, "timeout")
             state.save(update_fields=["rev"])
-            _after_change(
-                consultation, list(RoomPeer.objects.filter(consultation=consultation)), None
-            )
-    rev = RoomState.objects.filter(consultation=consultation).values_list("rev", flat=True).first()
-    return alive, rev or 0, departures
+            _after_change(consult, [p for p in room if p not in gone], None)
+        out.append((consult, departures))
+    return out
+
+
+def room_revs(*, consultation_pks: list[int]) -> dict[int, int]:
+    """The presence revision of each of these rooms."""
+    rows = RoomState.objects.filter(consultation_id__in=consultation_pks)
+    return dict(rows.values_list("consultation_id", "rev"))
+
+
+def members_present(pairs: list[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which (consultation pk, member) pairs have a connection in their room."""
+    rows = RoomPeer.objects.filter(
+        consultation_id__in={c for c, _ in pairs}, member__in={m for _, m in pairs}
+    ).values_list("consultation_id", "member")
+    return set(rows) & set(pairs)
 
 
 def room_snapshot(*, consultation: Consultation) -> tuple[list[RoomPeer], int, str]:

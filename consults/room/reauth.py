@@ -20,8 +20,10 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from consults.realtime.close import RoomDenied
+from consults.realtime.close import CloseCode, RoomDenied
+from consults.room import presence
 from consults.room.access import Participant, denied_among
+from telehealth.codes import Code
 
 
 class Watched(Protocol):
@@ -72,12 +74,28 @@ async def check_now(loop: asyncio.AbstractEventLoop) -> bool:
     return await asyncio.shield(task)
 
 
+def _denied(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
+    """`denied_among`, telling a connection removed by the heartbeat sweep from a replaced
+    one: both have lost their row, but only a replaced one has a newer connection of the
+    same member in the room. The swept one (its process fell behind, or the push that closes
+    it was lost) is closed 4408, reconnectable; a replaced one must not come back, or the
+    two would replace each other in turn."""
+    denied = denied_among(items)
+    lost = [(peer, p) for peer, p in items if peer in denied and denied[peer].code == Code.REPLACED]
+    if lost:
+        present = presence.members_present([(p.consultation.pk, p.member) for _, p in lost])
+        for peer, p in lost:
+            if (p.consultation.pk, p.member) not in present:
+                denied[peer] = RoomDenied(CloseCode.TIMED_OUT, Code.TIMED_OUT)
+    return denied
+
+
 async def _check_once(loop: asyncio.AbstractEventLoop) -> bool:
     mine = {peer: c for peer, c in _live.items() if c.loop is loop and c.participant}
     if not mine:
         return False
     items: list[tuple[str, Any]] = [(peer, c.participant) for peer, c in mine.items()]
-    denied = await database_sync_to_async(denied_among)(items)
+    denied = await database_sync_to_async(_denied)(items)
     now = time.monotonic()
     for peer, consumer in mine.items():
         if peer in denied:

@@ -11,9 +11,12 @@ from consults.realtime.close import CloseCode
 
 register = template.Library()
 
-# docs/signaling.md "Close codes": a rate-limited client, or one whose server lost Redis or
-# its database, reconnects after a pause; every other code is final (stop, or log in again).
-RECONNECT_AFTER = frozenset({CloseCode.RATE_LIMITED, CloseCode.SERVICE_UNAVAILABLE})
+# docs/signaling.md "Close codes": a rate-limited or timed-out client, or one whose server lost
+# Redis or its database, reconnects after a pause; every other code is final (stop, or log in
+# again).
+RECONNECT_AFTER = frozenset(
+    {CloseCode.RATE_LIMITED, CloseCode.TIMED_OUT, CloseCode.SERVICE_UNAVAILABLE}
+)
 
 
 def socket_config() -> dict[str, object]:

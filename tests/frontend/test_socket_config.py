@@ -27,9 +27,9 @@ def test_every_page_carries_exactly_the_close_codes_of_the_enum(cast: Cast, url:
     client.force_login(cast.specialist)
     config = socket_config(client.get(url).content.decode())
     assert config["close"] == {code.name: code.value for code in CloseCode}
-    # A rate-limited client, or one whose server lost a service, comes back after a pause;
-    # on every other code it stops.
-    reconnect = {CloseCode.RATE_LIMITED, CloseCode.SERVICE_UNAVAILABLE}
+    # A rate-limited or timed-out client, or one whose server lost a service, comes back after
+    # a pause; on every other code it stops.
+    reconnect = {CloseCode.RATE_LIMITED, CloseCode.TIMED_OUT, CloseCode.SERVICE_UNAVAILABLE}
     assert config["final"] == sorted(set(CloseCode) - reconnect)
 
 

@@ -65,3 +65,16 @@ def test_a_resync_replaces_the_peers_without_listing_myself():
 
     assert set(table.peers) == {"p-new"}
     assert table.rev == 4
+
+
+def test_a_left_that_comes_after_a_resync_which_dropped_the_peer_is_still_delivered():
+    # A pong carried the newer rev first; the client resynced; then the `left` arrived.
+    table = PeerTable()
+    table.welcome([_row("p-a", 1), _row("p-b", 2)], rev=2)
+
+    table.resync([_row("p-b", 2)], rev=3, me="p-me")
+
+    assert table.left({"peer": "p-a", "rev": 3}) is True
+    assert table.left({"peer": "p-a", "rev": 3}) is False  # once
+    assert table.left({"peer": "p-stranger", "rev": 3}) is False
+    assert set(table.peers) == {"p-b"}

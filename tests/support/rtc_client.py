@@ -44,9 +44,11 @@ __all__ = ["PROBE_CHANNEL", "NotWelcomed", "PeerLink", "RoomClient"]
 # The peer-to-peer data channel of a call: a test probe, never clinical chat (see above).
 PROBE_CHANNEL = "probe"
 # Close codes after which the room page does not reconnect (docs/signaling.md): every
-# application code but a rate limit and a service failure, and WebSocket's own 1009.
+# application code but a rate limit, a heartbeat timeout and a service failure, and
+# WebSocket's own 1009 (message too big).
 FINAL_CLOSE_CODES = frozenset(CloseCode) - {
     CloseCode.RATE_LIMITED,
+    CloseCode.TIMED_OUT,
     CloseCode.SERVICE_UNAVAILABLE,
 } | {1009}
 
