@@ -16,6 +16,7 @@ from clinics.admin import RevokingPasswordChangeForm
 from clinics.models import User
 from tests.conftest import Cast
 from tests.factories import PASSWORD
+from tests.two_factor import login_verified
 
 pytestmark = pytest.mark.django_db
 TOKEN = "/api/v1/auth/token/"
@@ -120,7 +121,7 @@ def test_a_login_is_not_refused_for_a_stale_token_header(cast: Cast) -> None:
 def test_a_password_change_in_the_admin_revokes_every_token(cast: Cast) -> None:
     phone, tablet = log_in(), log_in()
     admin = Client()
-    admin.force_login(cast.admin)
+    login_verified(admin, cast.admin)  # the admin site is behind the second factor
     response = admin.post(
         f"/admin/clinics/user/{cast.nurse.pk}/password/",
         {"password1": "a-new-pass-2026", "password2": "a-new-pass-2026"},
@@ -139,7 +140,7 @@ def test_the_users_admin_changes_passwords_with_the_revoking_form() -> None:
 def test_deactivation_in_the_admin_deletes_the_tokens(cast: Cast) -> None:
     phone = log_in()
     admin = Client()
-    admin.force_login(cast.admin)
+    login_verified(admin, cast.admin)  # the admin site is behind the second factor
     page = admin.get(f"/admin/clinics/user/{cast.nurse.pk}/change/")
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}

@@ -11,13 +11,15 @@ from clinics.services import consent_record
 from consults.scheduling.models import ConsultRequest
 from tests import factories
 from tests.conftest import Cast
+from tests.two_factor import login_verified
 
 pytestmark = pytest.mark.django_db
 
 
 def logged_in(user: User) -> Client:
+    """Verified by a second factor, as the admin site requires."""
     client = Client()
-    client.force_login(user)
+    login_verified(client, user)
     return client
 
 
