@@ -133,7 +133,9 @@ def signed_with_every_kind_of_line(api: Any, cast: Any, consultation: Any) -> No
     }
     for key, content in sections.items():
         r = api(cast.nurse).put(
-            section_url(consultation, key), {"content": content, "base_revision": 0}, format="json"
+            section_url(consultation, key),
+            {"content": content, "base_revision": 0, "client_edit_id": f"report-{key}"},
+            format="json",
         )
         assert r.status_code == 200, r.json()
     write_assessment(api, cast, consultation)
