@@ -7,7 +7,6 @@ id, 4429 too many frames; each close is preceded by an `error` frame naming the 
 Authorization runs on connect, on every frame and every NOTES_RECHECK_SECONDS.
 """
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +20,7 @@ from consults.models import Consultation
 from consults.notes import frames
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.groups import notes_group
-from consults.realtime.guard import Limits, SyncSocket
+from consults.realtime.guard import Limits, SyncSocket, parse_json
 from consults.room.access import consultation_by_id
 from telehealth.codes import Code
 
@@ -102,7 +101,7 @@ class NotesConsumer(SyncSocket):
             self.error(Code.MALFORMED, _("Send text frames with JSON."))
             return
         try:
-            frame = json.loads(text_data)
+            frame = parse_json(text_data)
         except ValueError:
             self.error(Code.MALFORMED, _("The frame is not valid JSON."))
             return

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
+from rest_framework.fields import CharField
 
 from clinics.audit import Via
 from clinics.models import User
@@ -23,7 +24,7 @@ from consults.notes.sections import parse_section_key
 from consults.notes.selectors import chat_messages, notes_state
 from consults.realtime import events
 from telehealth.codes import Code
-from telehealth.errors import AppError
+from telehealth.errors import AppError, invalid
 
 PRESENCE_DEBOUNCE_SECONDS = 2.0
 
@@ -42,7 +43,13 @@ Reply = dict[str, Any] | None
 
 
 def note_save(session: Session, frame: dict[str, Any]) -> Reply:
-    edit_id = frame.get("client_edit_id", "")
+    edit_id = frame.get("client_edit_id")
+    if edit_id in (None, ""):
+        # Required, as over REST (NoteWriteSerializer): without it a resent edit is applied twice.
+        why = "required" if "client_edit_id" not in frame else "blank" if edit_id == "" else "null"
+        message = CharField().error_messages[why]
+        missing = invalid({"client_edit_id": [str(message)]})
+        return {"type": "error", **missing.as_dict(), "client_edit_id": ""}
     try:
         saved = services.note_save(
             consultation=session.consultation,

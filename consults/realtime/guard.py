@@ -180,10 +180,40 @@ def _session_group(scope: dict[str, Any]) -> str | None:
     return session_group(key) if key else None
 
 
+# No frame of any socket nests deeper than a few levels (a note's content, a candidate).
+MAX_JSON_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    """How deep `value` nests; iterative, so it cannot exhaust the stack itself."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def parse_json(text: str) -> Any:
+    """A client frame's JSON, the one parse of every socket. Raises ValueError (the
+    `malformed` refusal) for text that is not JSON or nests deeper than MAX_JSON_DEPTH:
+    json.loads recurses per level, and 30,000 `[` (well under any frame limit) raised
+    RecursionError, which closed the socket with 1011."""
+    try:
+        data = json.loads(text)
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
+    if _depth(data) > MAX_JSON_DEPTH:
+        raise ValueError("nested too deeply")
+    return data
+
+
 def frame_type(message: dict[str, Any]) -> str | None:
     """The `type` of the client frame a message carries, for an error frame's `ref`."""
     try:
-        data = json.loads(message.get("text") or "")
+        data = parse_json(message.get("text") or "")
     except ValueError:
         return None
     kind = data.get("type") if isinstance(data, dict) else None

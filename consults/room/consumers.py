@@ -120,6 +120,8 @@ class RoomConsumer(AsyncSocket):
         # A socket the server closed (revoked, rate limited, unavailable) has dropped out,
         # whatever code the client's side of the close carried.
         reason = "left" if (self.refused_with or code) in (1000, 1001) else "dropped"
+        if self.refused_with == CloseCode.FORBIDDEN:  # after joining, only a revocation
+            reason = "access_revoked"
         departures = await database_sync_to_async(presence.room_leave)(
             consultation=self.participant.consultation, peer_id=self.peer, reason=reason
         )
@@ -137,7 +139,10 @@ class RoomConsumer(AsyncSocket):
         kind = data["type"]
         if not self.peer:
             if kind != "hello":
-                await self.error(Code.HELLO_REQUIRED, _("Send “hello” first."), kind)
+                # Closed at once: a client that skipped `hello` is broken, and waiting out
+                # the hello timeout only delays the same 4401.
+                denied = RoomDenied(CloseCode.UNAUTHENTICATED, Code.HELLO_REQUIRED)
+                await self.deny(denied, _("Send “hello” first."))
                 return
             await self.on_hello(data)
             return

@@ -4,16 +4,21 @@
 `code` is the `error` frame's code.
 """
 
-import json
 import math
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from consults.realtime.guard import parse_json
 from telehealth.codes import Code
+from telehealth.storable import INT_MAX, shown, text_errors
 
+# The largest finite float: quality metrics go to double precision columns, and a JSON
+# integer above it (10**400) cannot even be converted to one.
+FLOAT_MAX = sys.float_info.max
 MAX_SDP = 60_000
 PEER_ID_MAX = 64
 
@@ -35,6 +40,7 @@ class Field:
     max_len: int | None = None
     nullable: bool = False
     minimum: float | None = None
+    maximum: float | None = None
     check: Callable[[Any], bool] | None = None
 
 
@@ -67,7 +73,7 @@ def _candidate_ok(value: Any) -> bool:
 
 TO = Field(str, max_len=PEER_ID_MAX)
 SDP = Field(str, max_len=MAX_SDP)
-METRIC = Field((int, float), required=False, nullable=True, minimum=0)
+METRIC = Field((int, float), required=False, nullable=True, minimum=0, maximum=FLOAT_MAX)
 
 FRAMES = {
     spec.type: spec
@@ -82,7 +88,10 @@ FRAMES = {
             "candidate", {"to": TO, "candidate": Field(object, nullable=True, check=_candidate_ok)}
         ),
         FrameSpec("restart", {"to": TO}),
-        FrameSpec("ping", {"t": Field((int, float), required=False)}),
+        FrameSpec(
+            "ping",
+            {"t": Field((int, float), required=False, minimum=-FLOAT_MAX, maximum=FLOAT_MAX)},
+        ),
         FrameSpec("resync"),
         FrameSpec(
             "quality",
@@ -90,7 +99,7 @@ FRAMES = {
                 "rtt_ms": METRIC,
                 "loss_pct": METRIC,
                 "bitrate_kbps": METRIC,
-                "audio_only_s": Field(int, required=False, minimum=0),
+                "audio_only_s": Field(int, required=False, minimum=0, maximum=INT_MAX),
                 "video": Field(bool, required=False),
             },
         ),
@@ -121,7 +130,10 @@ def _check_field(name: str, rule: Field, value: Any, ref: str) -> None:
         )
     if rule.max_len is not None and isinstance(value, str) and len(value) > rule.max_len:
         raise ProtocolError(Code.INVALID_FIELD, _("“%(f)s” is too long.") % {"f": name}, ref)
-    if rule.minimum is not None and not isinstance(value, bool) and value < rule.minimum:
+    out_of_range = (rule.minimum is not None and value < rule.minimum) or (
+        rule.maximum is not None and value > rule.maximum
+    )
+    if out_of_range and not isinstance(value, bool):
         raise ProtocolError(Code.INVALID_FIELD, _("“%(f)s” is out of range.") % {"f": name}, ref)
     if rule.check is not None and not rule.check(value):
         raise ProtocolError(Code.INVALID_FIELD, _("“%(f)s” is not valid.") % {"f": name}, ref)
@@ -134,14 +146,20 @@ def validate(data: Any) -> FrameSpec:
     ref = data["type"]
     spec = FRAMES.get(ref)
     if spec is None:
-        raise ProtocolError(Code.UNKNOWN_TYPE, _("Unknown frame type."), ref[:64])
+        raise ProtocolError(Code.UNKNOWN_TYPE, _("Unknown frame type."), shown(ref[:64]))
     if "from" in data:
         raise ProtocolError(Code.FORBIDDEN_FIELD, _("The server sets “from”; do not send it."), ref)
     for name in data:
         if name != "type" and name not in spec.fields:
             raise ProtocolError(
-                Code.UNKNOWN_FIELD, _("Unknown field “%(f)s”.") % {"f": name[:64]}, ref
+                Code.UNKNOWN_FIELD, _("Unknown field “%(f)s”.") % {"f": shown(name[:64])}, ref
             )
+    # NUL and lone surrogates: no text column (a ticket's lookup, `to` in the peer query)
+    # and no channel layer (msgpack encodes UTF-8) can carry them (telehealth.storable).
+    unstorable = text_errors({k: v for k, v in data.items() if k != "type"})
+    if unstorable:
+        name, reasons = next(iter(unstorable.items()))
+        raise ProtocolError(Code.INVALID_FIELD, f"{name}: {reasons[0]}", ref)
     for name, rule in spec.fields.items():
         if name not in data:
             if rule.required:
@@ -157,7 +175,7 @@ def parse_frame(text: str | None) -> tuple[dict[str, Any], FrameSpec]:
     if text is None:
         raise ProtocolError(Code.MALFORMED, _("Send text frames with JSON."))
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except ValueError as exc:
         raise ProtocolError(Code.MALFORMED, _("The frame is not valid JSON.")) from exc
     return data, validate(data)

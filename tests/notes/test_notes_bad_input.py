@@ -190,3 +190,38 @@ async def test_queued_edits_behind_a_bad_one_all_land_on_one_connection(
         if frame["type"] in ("error", "note.saved"):
             answers.append((frame["type"], frame["client_edit_id"]))
     assert answers == [("error", "p1"), ("note.saved", "p2"), ("note.saved", "p3")]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("depth", [33, 30_000])
+async def test_the_socket_refuses_json_nested_deeper_than_any_frame_as_malformed(
+    cast: Any, consultation: Any, ws: Connect, depth: int
+) -> None:
+    _, _, nurse = await ws(cast.nurse, consultation)
+    deep = '{"type": "note.save", "content": ' + "[" * depth + "]" * depth + "}"
+    for text in ("[" * depth, deep):
+        await nurse.c.send_to(text_data=text)
+        refused = await nurse.expect("error")
+        assert refused["code"] == "malformed", refused
+    await nurse.send(save())
+    await nurse.expect("note.saved")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("edit_id", [None, ""])
+async def test_the_socket_requires_client_edit_id_as_rest_does(
+    cast: Any, api: Any, consultation: Any, ws: Connect, edit_id: str | None
+) -> None:
+    frame = save()
+    body = edit()
+    if edit_id is None:
+        del frame["client_edit_id"], body["client_edit_id"]
+    else:
+        frame["client_edit_id"] = body["client_edit_id"] = edit_id
+    rest = await sync_to_async(put_raw)(api(cast.nurse), section_url(consultation, "plan"), body)
+    assert rest.status_code == 400
+    _, _, nurse = await ws(cast.nurse, consultation)
+    refused = await refused_then_open(nurse, frame, save(edit_id="e2"), "note.saved")
+    assert refused["code"] == rest.json()["code"] == "invalid"
+    assert refused["fields"] == rest.json()["fields"]
+    assert list(refused["fields"]) == ["client_edit_id"]

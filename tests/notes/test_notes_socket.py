@@ -187,11 +187,23 @@ async def test_chat_over_the_socket_is_persisted_and_broadcast(
 async def test_bad_frames_get_error_frames(cast: Any, consultation: Any, ws: Connect) -> None:
     _, _, nurse = await ws(cast.nurse, consultation)
     await nurse.send(
-        {"type": "note.save", "section": "gossip", "content": {"text": "x"}, "base_revision": 0}
+        {
+            "type": "note.save",
+            "section": "gossip",
+            "content": {"text": "x"},
+            "base_revision": 0,
+            "client_edit_id": "g1",
+        }
     )
     assert (await nurse.expect("error"))["code"] == "unknown_section"
     await nurse.send(
-        {"type": "note.save", "section": "vitals", "content": {"spo2": 120}, "base_revision": 0}
+        {
+            "type": "note.save",
+            "section": "vitals",
+            "content": {"spo2": 120},
+            "base_revision": 0,
+            "client_edit_id": "v1",
+        }
     )
     refused = await nurse.expect("error")
     assert "spo2" in refused["fields"]

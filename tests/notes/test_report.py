@@ -132,11 +132,8 @@ def signed_with_every_kind_of_line(api: Any, cast: Any, consultation: Any) -> No
         "followup": {"date": "2026-12-20"},
     }
     for key, content in sections.items():
-        r = api(cast.nurse).put(
-            section_url(consultation, key),
-            {"content": content, "base_revision": 0, "client_edit_id": f"report-{key}"},
-            format="json",
-        )
+        body = {"content": content, "base_revision": 0, "client_edit_id": f"{key}-1"}
+        r = api(cast.nurse).put(section_url(consultation, key), body, format="json")
         assert r.status_code == 200, r.json()
     write_assessment(api, cast, consultation)
     assert sign(api, cast.specialist, consultation).status_code == 201

@@ -13,10 +13,24 @@ from django.conf import settings
 from django.test import Client
 
 from clinics.models import User
+from consults.room.models import RoomPeer
 from tests import factories
 from tests.e2e.servers import Daphne
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+async def _rooms_left_before_the_flush() -> Any:
+    """After each test, wait until daphne has run every closed socket's leave: the database
+    flush between tests (TRUNCATE) deadlocked with a leave still holding its room's lock."""
+    yield
+    count = sync_to_async(lambda: RoomPeer.objects.count())
+    for _ in range(150):  # 15 s
+        if not await count():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("daphne still holds room peers 15 s after the test")
 
 
 def _cookie(user: User) -> str:

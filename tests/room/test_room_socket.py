@@ -158,12 +158,13 @@ async def test_it_answers_bad_frames_with_an_error_code(
     await room.expect("pong")
 
 
-async def test_it_requires_hello_before_anything_else(
+async def test_it_closes_4401_at_once_when_the_first_frame_is_not_hello(
     open_room: Opener, cast, consultation
 ) -> None:
     room = await open_room(cast.nurse, consultation, hello=False)
     await room.send({"type": "ping"})
-    assert (await room.expect("error"))["code"] == "hello_required"
+    assert await room.closed(within=2) == 4401  # not after the 10 s hello timeout
+    assert [f["code"] for f in room.frames] == ["hello_required"]
 
 
 async def test_it_closes_4401_when_no_hello_comes_in_time(
