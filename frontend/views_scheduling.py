@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from clinics.access import parse_uuid, require_station_staff, station_ids_of, station_patient_get
 from clinics.audit import Via, audit_patients_read
-from clinics.models import Facility, Patient, Specialty, User
+from clinics.models import Facility, Patient, User
 from clinics.selectors import specialty_list, station_patient_list
 from consults.access import (
     can_check_in,
@@ -300,32 +300,7 @@ def request_file(request: HttpRequest) -> HttpResponse:
 def _file(request: HttpRequest, user: User) -> Any:
     """The request API's write, from the booking page's request form."""
     data = validated(RequestCreateSerializer, form_fields(request.POST, RequestCreateSerializer))
-    patient = station_patient_get(user, data["patient"])
-    hospital = (
-        Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION)
-        .filter(external_id=data["hospital"])
-        .first()
-    )
-    if hospital is None:
-        raise not_found(_("No such hospital."))
-    specialty = Specialty.objects.filter(code=data["specialty"]).first()
-    if specialty is None:
-        raise AppError(
-            Code.UNKNOWN_SPECIALTY,
-            _("No such specialty."),
-            fields={"specialty": [str(_("Unknown specialty."))]},
-        )
-    req = triage.consult_request_file(
-        patient=patient,
-        specialty=specialty,
-        hospital=hospital,
-        reason=data["reason"],
-        urgency=data["urgency"],
-        preferred_windows=[],
-        notes=data.get("notes", ""),
-        actor=user,
-        via=Via.http(request),
-    )
+    req = triage.consult_request_file_from(user, data, Via.http(request))
     return RequestSerializer(req).data
 
 

@@ -10,10 +10,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clinics.access import station_patient_get
 from clinics.audit import Via, audit_patients_read, audit_reads
 from clinics.idempotency import Shown, idempotent
-from clinics.models import Facility, Specialty, User
+from clinics.models import User
 from consults.access import is_station_side
 from consults.scheduling import selectors, triage
 from consults.scheduling.models import ConsultRequest
@@ -75,32 +74,7 @@ class RequestList(generics.ListAPIView[ConsultRequest]):
             body = RequestCreateSerializer(data=request.data)
             body.is_valid(raise_exception=True)
             data = body.validated_data
-            patient = station_patient_get(user, data["patient"])
-            hospital = (
-                Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION)
-                .filter(external_id=data["hospital"])
-                .first()
-            )
-            if hospital is None:
-                raise not_found(_("No such hospital."))
-            specialty = Specialty.objects.filter(code=data["specialty"]).first()
-            if specialty is None:
-                raise AppError(
-                    Code.UNKNOWN_SPECIALTY,
-                    _("No such specialty."),
-                    fields={"specialty": [str(_("Unknown specialty."))]},
-                )
-            req = triage.consult_request_file(
-                patient=patient,
-                specialty=specialty,
-                hospital=hospital,
-                reason=data["reason"],
-                urgency=data["urgency"],
-                preferred_windows=data.get("preferred_windows", []),
-                notes=data.get("notes", ""),
-                actor=user,
-                via=Via.http(request),
-            )
+            req = triage.consult_request_file_from(user, data, Via.http(request))
             return Response(RequestSerializer(req).data, status=status.HTTP_201_CREATED)
 
         return idempotent(request, "consult_request_file", write, shows=CONSULT_REQUEST)

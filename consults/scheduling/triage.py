@@ -12,7 +12,13 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
-from clinics.access import hospital_ids_of, is_admin, parse_uuid, station_ids_of
+from clinics.access import (
+    hospital_ids_of,
+    is_admin,
+    parse_uuid,
+    station_ids_of,
+    station_patient_get,
+)
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Facility, Membership, Patient, Specialty, User
 from consults.access import can_triage_consultation, consultations_visible_to
@@ -95,6 +101,38 @@ def _not_open(req: ConsultRequest) -> AppError:
         Code.INVALID_TRANSITION,
         _("This request is already “%(state)s”.") % {"state": State(req.state).label},
         status=409,
+    )
+
+
+def consult_request_file_from(user: User, data: dict[str, Any], via: Via) -> ConsultRequest:
+    """A request filed from a validated `RequestCreateSerializer` body (the API's and the booking
+    page's one path): the patient must be of the user's station, the hospital and specialty
+    must exist."""
+    patient = station_patient_get(user, data["patient"])
+    hospital = (
+        Facility.objects.exclude(kind=Facility.Kind.COMMUNE_STATION)
+        .filter(external_id=data["hospital"])
+        .first()
+    )
+    if hospital is None:
+        raise not_found(_("No such hospital."))
+    specialty = Specialty.objects.filter(code=data["specialty"]).first()
+    if specialty is None:
+        raise AppError(
+            Code.UNKNOWN_SPECIALTY,
+            _("No such specialty."),
+            fields={"specialty": [str(_("Unknown specialty."))]},
+        )
+    return consult_request_file(
+        patient=patient,
+        specialty=specialty,
+        hospital=hospital,
+        reason=data["reason"],
+        urgency=data["urgency"],
+        preferred_windows=data.get("preferred_windows", []),
+        notes=data.get("notes", ""),
+        actor=user,
+        via=via,
     )
 
 
