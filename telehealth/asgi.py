@@ -14,10 +14,10 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from consults.realtime.auth import session_auth_stack  # noqa: E402
 from telehealth.routing import websocket_urlpatterns  # noqa: E402
 
 
@@ -46,9 +46,10 @@ _leave_multipart_to_django()
 application = ProtocolTypeRouter(
     {
         "http": http_app,
-        # The validator refuses a missing/foreign Origin, including "null".
+        # The validator refuses a missing/foreign Origin, including "null"; the session is
+        # read with the database allowed to be away (consults/realtime/auth.py).
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            session_auth_stack(URLRouter(websocket_urlpatterns))
         ),
     }
 )

@@ -250,3 +250,27 @@ async def test_a_notes_socket_whose_consult_cannot_be_read_is_refused_4503(
             assert (await comm.receive_output(5))["code"] == UNAVAILABLE
         finally:
             await comm.disconnect()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("socket", ["room", "notes"])
+async def test_a_session_socket_opened_while_the_database_is_down_is_refused_4503(
+    socket: str, cast: Cast, consultation: Consultation, database_down: Down, caplog
+) -> None:
+    """The session is read before any consumer runs (Channels' auth middleware): a database
+    that is away there is the guard's failure like any other, not a traceback and a 1011."""
+    cookie = f"sessionid={await session_cookie(cast.nurse)}".encode()
+    path = f"/ws/consultations/{consultation.external_id}/"
+    if socket == "notes":
+        path += "notes/"
+    comm = WebsocketCommunicator(
+        application, path, headers=[(b"origin", ORIGIN), (b"cookie", cookie)]
+    )
+    with caplog.at_level(logging.WARNING), database_down():
+        connected, _ = await comm.connect(timeout=10)
+        assert connected
+        first = await comm.receive_json_from(10)
+        assert (first["type"], first["code"]) == ("error", "service_unavailable")
+        assert (await comm.receive_output(10))["code"] == UNAVAILABLE
+    await comm.disconnect()
+    assert not [r for r in caplog.records if r.exc_info], "no traceback"
