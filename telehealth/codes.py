@@ -29,6 +29,7 @@ class Code(StrEnum):
     INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)
     OTP_REQUIRED = "otp_required"
     INVALID_OTP = "invalid_otp"
+    OTP_SETUP_REQUIRED = "otp_setup_required"
     CSRF_FAILED = "csrf_failed"
     PERMISSION_DENIED = "permission_denied"
     NOT_FOUND = "not_found"
