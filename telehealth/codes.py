@@ -106,6 +106,7 @@ class Code(StrEnum):
     INVALID_TICKET = "invalid_ticket"
     HELLO_TIMEOUT = "hello_timeout"
     LOGGED_OUT = "logged_out"
+    SESSION_EXPIRED = "session_expired"
     ACCESS_REVOKED = "access_revoked"
     INVITE_REVOKED = "invite_revoked"
     ROOM_FULL = "room_full"
