@@ -2,6 +2,7 @@
 API_TOKEN_TTL_HOURS. Revoked by logging out (one device or all), by a password change and by
 deactivation, whatever the path (docs/api.md "Authentication", docs/decisions.md 37)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.hashers import is_password_usable
@@ -33,7 +34,7 @@ def api_tokens_revoke_all(*, user: User) -> int:
     return count
 
 
-def credentials_changed(before: dict[str, Any], user: User) -> bool:
+def credentials_changed(before: Mapping[str, Any], user: User) -> bool:
     """Whether saving `user` over the stored row `before` ends her API tokens: a new password
     (set_password: the admin's form, `manage.py changepassword`, a shell), a password made
     unusable, or a deactivation. A hash rewritten with the same password (Django upgrading
