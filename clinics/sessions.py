@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import Any
 
 from django.conf import settings
-from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.backends.base import SessionBase, UpdateError
 from django.utils import timezone
 
 LAST_SEEN = "last_seen"
@@ -99,5 +99,8 @@ def session_seen(session_key: str) -> SessionState:
     state = _state(store, now)
     if state is SessionState.LIVE and now - float(store.get(LAST_SEEN, 0)) >= touch_interval():
         session_stamp(store, now)
-        store.save()
+        try:
+            store.save()
+        except UpdateError:  # logged out between the read and the write
+            return SessionState.GONE
     return state
