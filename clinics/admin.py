@@ -5,7 +5,6 @@ from uuid import UUID
 from django.contrib import admin
 from django.contrib.admin.utils import NestedObjects
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, router
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +21,6 @@ from clinics.models import (
     StationRoom,
     User,
 )
-from clinics.tokens import api_tokens_revoke_all
 
 
 def patients_of(objects: Iterable[models.Model]) -> set[UUID]:
@@ -117,15 +115,6 @@ def _context(response: HttpResponse) -> dict[str, Any]:
     return getattr(response, "context_data", None) or {}
 
 
-class RevokingPasswordChangeForm(AdminPasswordChangeForm):
-    """A new password logs the user out of every API client (their sessions end by Django)."""
-
-    def save(self, commit: bool = True) -> Any:
-        user = super().save(commit)
-        api_tokens_revoke_all(user=user)
-        return user
-
-
 @admin.register(User)
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ["username", "full_name", "email", "is_active", "is_staff"]
@@ -133,14 +122,8 @@ class UserAdmin(AuditedAdmin, BaseUserAdmin):
         *(BaseUserAdmin.fieldsets or ()),
         ("Telehealth", {"fields": ["full_name", "phone"]}),
     )
-    change_password_form = RevokingPasswordChangeForm
-
-    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        # Authentication refuses an inactive user's tokens already; deleting them means
-        # reactivating the account does not bring a lost device back.
-        if change and "is_active" in form.changed_data and not obj.is_active:
-            api_tokens_revoke_all(user=obj)
+    # A new password, or a deactivation, revokes the user's API tokens on save
+    # (clinics.tokens, whatever the path); their sessions end by Django.
 
 
 @admin.register(Facility)

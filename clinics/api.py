@@ -36,7 +36,7 @@ from clinics.serializers import (
 )
 from clinics.services import consent_record, patient_register, patient_update
 from clinics.tokens import api_token_issue, api_token_revoke, api_tokens_revoke_all
-from clinics.two_factor import otp_check, two_factor_enabled
+from clinics.two_factor import token_login_check
 from telehealth.auth import ApiTokenAuthentication, request_user
 from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
@@ -70,8 +70,7 @@ class TokenView(APIView):
         user = login_check(
             request, username=credentials["username"], password=credentials["password"]
         )
-        if two_factor_enabled(user):
-            otp_check(user, credentials.get("otp", ""))
+        token_login_check(user, credentials.get("otp", ""))
         row, token = api_token_issue(user=user)
         return Response(TokenResponseSerializer({"token": token, "expiry": row.expiry}).data)
 

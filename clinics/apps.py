@@ -6,6 +6,13 @@ class ClinicsConfig(AppConfig):
     name = "clinics"
     verbose_name = "Clinics"
 
+    def ready(self) -> None:
+        from clinics.tokens import connect_revocation
+
+        # Every path that changes a password or deactivates a user saves the user: the
+        # admin's forms, `manage.py changepassword`, a shell (docs/decisions.md 37).
+        connect_revocation()
+
 
 class AdminConfig(admin_apps.AdminConfig):
     """django.contrib.admin, its site behind the second factor (clinics.admin_site)."""

@@ -1,13 +1,12 @@
-"""Log a browser session out after a quiet spell (a shared station PC is left open)."""
+"""Log a browser session out after a quiet spell (a shared station PC is left open); the rule
+is clinics.sessions', which the sockets of the session follow too."""
 
-import time
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse
 
-_KEY = "last_seen"
+from clinics.sessions import clock, session_is_idle, session_stamp
 
 
 class IdleSessionTimeoutMiddleware:
@@ -16,11 +15,9 @@ class IdleSessionTimeoutMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.user.is_authenticated and hasattr(request, "session"):
-            now = time.time()
-            last_seen = request.session.get(_KEY)
-            idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
-            if last_seen is not None and now - float(last_seen) > idle:
+            now = clock()
+            if session_is_idle(request.session, now):
                 logout(request)
             else:
-                request.session[_KEY] = now
+                session_stamp(request.session, now)
         return self.get_response(request)

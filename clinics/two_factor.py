@@ -84,6 +84,24 @@ def otp_check(user: User, code: str) -> Device:
     raise error
 
 
+def token_login_check(user: User, code: str) -> None:
+    """The second factor of an API login (`POST auth/token/`), after the password: a user
+    with a device gives its code, whether her role requires one or she chose it; a role that
+    requires one and has none yet is refused `otp_setup_required`: a password alone never
+    gets a token for it, and the enrolment (the QR code) lives in the browser."""
+    if two_factor_enabled(user):
+        otp_check(user, code)
+    elif two_factor_required(user):
+        raise AppError(
+            Code.OTP_SETUP_REQUIRED,
+            _(
+                "Your role needs two-factor login. Log in in the browser to set it up, "
+                "then log in here with the code from your app."
+            ),
+            status=403,
+        )
+
+
 def totp_enrol_begin(*, user: User) -> TOTPDevice:
     """The unconfirmed app device being enrolled, made if there is none: reloading the page
     shows the same QR code, so an app that already scanned it stays right."""

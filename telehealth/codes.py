@@ -29,6 +29,7 @@ class Code(StrEnum):
     INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)
     OTP_REQUIRED = "otp_required"
     INVALID_OTP = "invalid_otp"
+    OTP_SETUP_REQUIRED = "otp_setup_required"
     CSRF_FAILED = "csrf_failed"
     PERMISSION_DENIED = "permission_denied"
     NOT_FOUND = "not_found"
@@ -105,6 +106,7 @@ class Code(StrEnum):
     INVALID_TICKET = "invalid_ticket"
     HELLO_TIMEOUT = "hello_timeout"
     LOGGED_OUT = "logged_out"
+    SESSION_EXPIRED = "session_expired"
     ACCESS_REVOKED = "access_revoked"
     INVITE_REVOKED = "invite_revoked"
     ROOM_FULL = "room_full"

@@ -279,6 +279,10 @@ LOGOUT_REDIRECT_URL = "frontend:login"
 
 # Sessions end after this long without a request (a shared station PC).
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30))
+# A socket's frames count as activity, stamped at most this often (clinics/sessions.py).
+SESSION_TOUCH_SECONDS = env_int("SESSION_TOUCH_SECONDS", 60)
+if SESSION_TOUCH_SECONDS < 1:
+    raise ImproperlyConfigured("SESSION_TOUCH_SECONDS must be at least 1")
 # An API token (one per login, per device) lasts a working shift and the evening after it; the
 # client then logs in again. Fixed, not renewed on use: a stolen token dies on time.
 API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 12)
@@ -435,6 +439,7 @@ NOTES_MAX_FRAME_BYTES = env_int("NOTES_MAX_FRAME_BYTES", 384 * 1024)
 NOTES_RATE_BURST = env_int("NOTES_RATE_BURST", 40)
 NOTES_RATE_PER_SECOND = env_int("NOTES_RATE_PER_SECOND", 20)
 NOTES_RECHECK_SECONDS = env_int("NOTES_RECHECK_SECONDS", 15)
+FEED_RECHECK_SECONDS = env_int("FEED_RECHECK_SECONDS", 15)
 if ROOM_HEARTBEAT_SECONDS * 2 > ROOM_PEER_TTL_SECONDS:
     raise ImproperlyConfigured(
         f"ROOM_PEER_TTL_SECONDS ({ROOM_PEER_TTL_SECONDS}) must cover two heartbeats "

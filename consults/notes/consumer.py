@@ -4,7 +4,8 @@ A socket of its own beside the room's (docs/decisions.md says why), behind the s
 (consults.realtime.guard) and with the same codes (docs/signaling.md): 4401 not logged in,
 4403 not on this consult (also when access is lost mid-session), 4404 no consult has this
 id, 4429 too many frames; each close is preceded by an `error` frame naming the reason.
-Authorization runs on connect, on every frame and every NOTES_RECHECK_SECONDS.
+Authorization runs on connect, on every frame and every NOTES_RECHECK_SECONDS (which also
+re-checks the session's idleness).
 """
 
 from typing import Any
@@ -78,6 +79,8 @@ class NotesConsumer(SyncSocket):
 
     def connect(self) -> None:
         self.accept()
+        if not self.session_open():
+            return  # idle or logged out: refused before anything is read
         try:
             self.session = self._authorize()
         except RoomDenied as denied:
@@ -85,7 +88,6 @@ class NotesConsumer(SyncSocket):
             return
         self.group = notes_group(self.session.consultation.external_id)
         self.group_add(self.group)
-        self.join_session_group()
         self.send_json(frames.notes_sync(self.session, {}))
 
     def disconnect(self, code: int) -> None:
@@ -110,7 +112,8 @@ class NotesConsumer(SyncSocket):
             self.send_json(reply)
 
     def guard_recheck(self, event: dict[str, Any]) -> None:
-        self._still_allowed()
+        if self.session_recheck():
+            self._still_allowed()
 
     def notes_event(self, event: dict[str, Any]) -> None:
         if not self.closing:  # not to a connection refused mid-session

@@ -13,7 +13,10 @@ Refusals reach the consumer as `guard.refused` messages: an oversized frame gets
 frame and the socket stays open (a refusable frame never closes it); a flood gets the
 `rate_limited` error and a 4429 close. The guard also joins and leaves the browser session's
 group (a logout ends the socket, 4401) and can ask for a periodic access re-check
-(`guard.recheck`).
+(`guard.recheck`). It holds the socket to its session's idle rule (clinics.sessions): a
+session idle past SESSION_IDLE_MINUTES is refused on connect and closed by the re-check (4401
+`session_expired`), and the frames a person sends stamp the session's `last_seen`, at most
+once per `touch_interval()`.
 
 Redis and the database may fail under a socket (docs/signaling.md "When Redis or the database
 fails"). The guard runs Channels' consumer loop itself so that neither kills the consumer with
@@ -42,6 +45,7 @@ from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 
+from clinics.sessions import SessionState, session_seen, session_state, touch_interval
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.events import error_frame
 from consults.realtime.groups import session_group
@@ -175,9 +179,33 @@ class Inbox:
             task.cancel()
 
 
-def _session_group(scope: dict[str, Any]) -> str | None:
+def _session_key(scope: dict[str, Any]) -> str | None:
+    """The browser session a logged-in user's socket was opened with (tickets, guests and
+    anonymous visitors have none that counts)."""
+    user = scope.get("user")
+    if user is None or not user.is_authenticated:
+        return None
     key = getattr(scope.get("session"), "session_key", None)
-    return session_group(key) if key else None
+    return str(key) if key else None
+
+
+SESSION_REFUSALS = {
+    SessionState.IDLE: RoomDenied(CloseCode.UNAUTHENTICATED, Code.SESSION_EXPIRED),
+    SessionState.GONE: RoomDenied(CloseCode.UNAUTHENTICATED, Code.LOGGED_OUT),
+}
+
+
+def session_refusal(session_key: str, *, activity: bool = False) -> RoomDenied | None:
+    """The refusal of a socket whose session is idle or gone, read from the session store
+    now; with `activity`, a frame a person sent, which stamps a live session."""
+    state = session_seen(session_key) if activity else session_state(session_key)
+    return SESSION_REFUSALS.get(state)
+
+
+_session_refusal = database_sync_to_async(session_refusal)
+
+# Frames a page sends by itself, on a timer, with nobody at the keyboard: not activity.
+KEEPALIVE_FRAMES = frozenset({"ping"})
 
 
 # No frame of any socket nests deeper than a few levels (a note's content, a candidate).
@@ -224,7 +252,9 @@ class Guarded:
     """What both guards share: the consumer loop and the rule for service failures."""
 
     closing = False
+    session_key: str | None = None
     session_group: str | None = None
+    touched_at = 0.0  # when a frame last had the session stamped (or checked), monotonic
     inbox: Inbox
     refused_with: int | None = None  # the close code of the guard's own refusal
     layer_failed = False  # the channel layer failed under this socket: it is closing
@@ -291,6 +321,20 @@ class Guarded:
         (a consumer that does more before it is let in says so, as the room's `hello`)."""
         return message["type"] == "websocket.connect"
 
+    def activity_due(self, message: dict[str, Any]) -> bool:
+        """Whether this message is a person's frame that should stamp the session now: at
+        most once per `touch_interval()` per socket, so the relay path almost never reads
+        the frame twice or waits on the database for it."""
+        if self.session_key is None or self.closing or message["type"] != "websocket.receive":
+            return False
+        now = time.monotonic()
+        if now - self.touched_at < touch_interval():
+            return False
+        if frame_type(message) in KEEPALIVE_FRAMES:
+            return False
+        self.touched_at = now
+        return True
+
     def failure_answer(self, message: dict[str, Any], exc: BaseException) -> Answer:
         """docs/signaling.md "When Redis or the database fails": a socket that lost Redis
         is deaf to its groups, so it is refused whatever it was doing; a database failure
@@ -312,6 +356,12 @@ class AsyncSocket(Guarded, AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         try:
+            if self.activity_due(message):
+                assert self.session_key is not None
+                denied = await _session_refusal(self.session_key, activity=True)
+                if denied is not None:
+                    await self.deny(denied)
+                    return
             await self.handle(message)
         except SERVICE_ERRORS as exc:
             answer = self.failure_answer(message, exc)
@@ -350,11 +400,35 @@ class AsyncSocket(Guarded, AsyncWebsocketConsumer):
         elif not self.closing:
             await self.error(Code.FRAME_TOO_LARGE, self.guard_limits().too_large)
 
-    async def join_session_group(self) -> None:
-        """For a socket authenticated by a session cookie (tickets and guests have none)."""
-        self.session_group = _session_group(self.scope)
-        if self.session_group:
-            await self.channel_layer.group_add(self.session_group, self.channel_name)
+    async def session_open(self) -> bool:
+        """On connect, for a user logged in by a session cookie: refuse the socket if the
+        session is idle or gone (False, the socket is closing), else join the session's
+        group so that a logout ends it. True with nothing done for a socket without one."""
+        self.session_key = _session_key(self.scope)
+        if self.session_key is None:
+            return True
+        denied = await _session_refusal(self.session_key)
+        if denied is not None:
+            await self.deny(denied)
+            return False
+        self.session_group = session_group(self.session_key)
+        await self.channel_layer.group_add(self.session_group, self.channel_name)
+        return True
+
+    async def session_recheck(self) -> bool:
+        """The periodic re-check's part: still a live session? Else closed 4401."""
+        if self.closing:
+            return False
+        if self.session_key is None:
+            return True
+        denied = await _session_refusal(self.session_key)
+        if denied is not None:
+            await self.deny(denied)
+            return False
+        return True
+
+    async def guard_recheck(self, event: dict[str, Any]) -> None:
+        await self.session_recheck()
 
     async def leave_session_group(self) -> None:
         if self.session_group:
@@ -386,6 +460,12 @@ class SyncSocket(Guarded, JsonWebsocketConsumer):
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         try:
+            if self.activity_due(message):
+                assert self.session_key is not None
+                denied = session_refusal(self.session_key, activity=True)
+                if denied is not None:
+                    self.deny(denied)
+                    return
             handler(message)
         except SERVICE_ERRORS as exc:
             answer = self.failure_answer(message, exc)
@@ -419,10 +499,33 @@ class SyncSocket(Guarded, JsonWebsocketConsumer):
         elif not self.closing:
             self.error(Code.FRAME_TOO_LARGE, self.guard_limits().too_large)
 
-    def join_session_group(self) -> None:
-        self.session_group = _session_group(self.scope)
-        if self.session_group:
-            self.group_add(self.session_group)
+    def session_open(self) -> bool:
+        """As `AsyncSocket.session_open`."""
+        self.session_key = _session_key(self.scope)
+        if self.session_key is None:
+            return True
+        denied = session_refusal(self.session_key)
+        if denied is not None:
+            self.deny(denied)
+            return False
+        self.session_group = session_group(self.session_key)
+        self.group_add(self.session_group)
+        return True
+
+    def session_recheck(self) -> bool:
+        """As `AsyncSocket.session_recheck`."""
+        if self.closing:
+            return False
+        if self.session_key is None:
+            return True
+        denied = session_refusal(self.session_key)
+        if denied is not None:
+            self.deny(denied)
+            return False
+        return True
+
+    def guard_recheck(self, event: dict[str, Any]) -> None:
+        self.session_recheck()
 
     def leave_session_group(self) -> None:
         if self.session_group:

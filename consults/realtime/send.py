@@ -82,8 +82,8 @@ def room_status_changed(consult: "Consultation") -> None:
 def session_sockets_close(session_key: str) -> None:
     """A logout ends the sockets of that browser session: room, notes, notifications (4401).
 
-    The logout itself must succeed with the channel layer down; its sockets then end when
-    their next frame meets the flushed session, or at the room's next access check."""
+    The logout itself must succeed with the channel layer down; its sockets then end at
+    their next re-check, which finds no session (`logged_out`, consults.realtime.guard)."""
     try:
         send_now(session_group(session_key), {"type": "session.ended"})
     except Exception:  # a logout is never refused because Redis is away

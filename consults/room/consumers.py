@@ -82,7 +82,8 @@ class RoomConsumer(AsyncSocket):
         await self.accept()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
-            await self.join_session_group()
+            if not await self.session_open():
+                return
             try:
                 self.participant = await _resolve(
                     consultation_id=self.consultation_id, user=user, ticket=None

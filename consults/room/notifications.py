@@ -57,6 +57,7 @@ class NotificationsConsumer(AsyncSocket):
             burst=settings.ROOM_RATE_BURST,
             per_second=settings.ROOM_RATE_PER_SECOND,
             too_large=gettext_lazy("Message too large."),
+            recheck_seconds=settings.FEED_RECHECK_SECONDS,  # the session's idleness
         )
 
     async def connect(self) -> None:
@@ -65,10 +66,11 @@ class NotificationsConsumer(AsyncSocket):
         if user is None or not user.is_authenticated:
             await self.deny(RoomDenied(CloseCode.UNAUTHENTICATED, Code.NOT_AUTHENTICATED))
             return
+        if not await self.session_open():
+            return
         self.user, self.via = user, Via.ws(self.scope)
         self.group = user_group(user.external_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.join_session_group()
         await self.send_frame({"type": "snapshot", "waiting": await _waiting(user, self.via)})
 
     async def disconnect(self, code: int) -> None:

@@ -2,7 +2,9 @@
 
 Every ROOM_REAUTH_SECONDS one task per event loop re-reads, in four queries, whether each
 connection is still in its room, its consult still joinable and its participant still allowed
-(`access.denied_among`), and closes the denied ones. The relay path then needs no query; a
+(`access.denied_among`), and, in one more, whether the browser sessions the connections were
+opened with are idle or gone (`clinics.sessions.session_states`: 4401 `session_expired` or
+`logged_out`), and closes the denied ones. The relay path then needs no query; a
 per-connection check every few seconds cost 400 sockets 80 queries a second (bench/).
 Revocations made by the room's own services are also pushed at once
 (`consults.realtime.send.room_kick`).
@@ -20,7 +22,9 @@ from typing import Any, Protocol
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from clinics.sessions import session_states
 from consults.realtime.close import CloseCode, RoomDenied
+from consults.realtime.guard import SESSION_REFUSALS
 from consults.room import presence
 from consults.room.access import Participant, denied_among
 from telehealth.codes import Code
@@ -29,6 +33,7 @@ from telehealth.codes import Code
 class Watched(Protocol):
     peer: str
     participant: Participant | None
+    session_key: str | None
     checked_at: float
     loop: asyncio.AbstractEventLoop
 
@@ -74,7 +79,9 @@ async def check_now(loop: asyncio.AbstractEventLoop) -> bool:
     return await asyncio.shield(task)
 
 
-def _denied(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
+def _denied(
+    items: list[tuple[str, Participant]], sessions: dict[str, str]
+) -> dict[str, RoomDenied]:
     """`denied_among`, telling a connection removed by the heartbeat sweep from a replaced
     one: both have lost their row, but only a replaced one has a newer connection of the
     same member in the room. The swept one (its process fell behind, or the push that closes
@@ -87,6 +94,11 @@ def _denied(items: list[tuple[str, Participant]]) -> dict[str, RoomDenied]:
         for peer, p in lost:
             if (p.consultation.pk, p.member) not in present:
                 denied[peer] = RoomDenied(CloseCode.TIMED_OUT, Code.TIMED_OUT)
+    states = session_states(sessions.values())
+    for peer, key in sessions.items():
+        refusal = SESSION_REFUSALS.get(states[key])
+        if refusal is not None and peer not in denied:
+            denied[peer] = refusal
     return denied
 
 
@@ -95,7 +107,8 @@ async def _check_once(loop: asyncio.AbstractEventLoop) -> bool:
     if not mine:
         return False
     items: list[tuple[str, Any]] = [(peer, c.participant) for peer, c in mine.items()]
-    denied = await database_sync_to_async(_denied)(items)
+    sessions = {peer: c.session_key for peer, c in mine.items() if c.session_key}
+    denied = await database_sync_to_async(_denied)(items, sessions)
     now = time.monotonic()
     for peer, consumer in mine.items():
         if peer in denied:

@@ -5,17 +5,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.admin.sites import site
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from clinics.admin import RevokingPasswordChangeForm
 from clinics.models import User
 from tests.conftest import Cast
 from tests.factories import PASSWORD
+from tests.hashers import FastPBKDF2PasswordHasher
 from tests.two_factor import login_verified
 
 pytestmark = pytest.mark.django_db
@@ -132,9 +132,58 @@ def test_a_password_change_in_the_admin_revokes_every_token(cast: Cast) -> None:
     assert AuthToken.objects.filter(user=cast.nurse).count() == 0
 
 
-def test_the_users_admin_changes_passwords_with_the_revoking_form() -> None:
-    admin_class = site._registry[User]
-    assert admin_class.change_password_form is RevokingPasswordChangeForm
+def test_manage_py_changepassword_revokes_every_token(cast: Cast, monkeypatch: Any) -> None:
+    phone = log_in()
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "a-new-pass-2026")
+    call_command("changepassword", "nurse")
+    assert_refused(phone)
+    assert not AuthToken.objects.filter(user=cast.nurse).exists()
+
+
+def test_set_password_in_a_shell_revokes_only_that_users_tokens(cast: Cast) -> None:
+    phone, other = log_in(), log_in("specialist")
+    user = User.objects.get(pk=cast.nurse.pk)
+    user.set_password("a-new-pass-2026")
+    user.save()
+    assert_refused(phone)
+    assert as_token(other).get(ME).status_code == 200
+
+
+def test_a_password_made_unusable_revokes_every_token(cast: Cast) -> None:
+    phone = log_in()
+    user = User.objects.get(pk=cast.nurse.pk)
+    user.set_unusable_password()
+    user.save()
+    assert_refused(phone)
+
+
+def test_a_hasher_upgrade_at_login_keeps_the_other_devices(cast: Cast) -> None:
+    """Django rewrites an outdated hash when the password is checked: the same password."""
+    phone = log_in()
+    outdated = FastPBKDF2PasswordHasher().encode(PASSWORD, "somesalt", iterations=2)
+    User.objects.filter(pk=cast.nurse.pk).update(password=outdated)
+    log_in()  # this login rewrites the hash with the hasher's own iterations
+    assert User.objects.get(pk=cast.nurse.pk).password != outdated
+    assert as_token(phone).get(ME).status_code == 200
+
+
+def test_saving_other_fields_keeps_the_tokens(cast: Cast) -> None:
+    phone = log_in()
+    user = User.objects.get(pk=cast.nurse.pk)
+    user.full_name = "Nguyễn Thị Lan"
+    user.save()
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    assert as_token(phone).get(ME).status_code == 200
+
+
+def test_deactivation_by_any_save_revokes_every_token(cast: Cast) -> None:
+    phone = log_in()
+    user = User.objects.get(pk=cast.nurse.pk)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    assert_refused(phone)
+    assert not AuthToken.objects.filter(user=cast.nurse).exists()
 
 
 def test_deactivation_in_the_admin_deletes_the_tokens(cast: Cast) -> None:
@@ -157,7 +206,7 @@ def test_deactivation_in_the_admin_deletes_the_tokens(cast: Cast) -> None:
 
 def test_an_inactive_users_token_is_refused_even_if_kept(cast: Cast) -> None:
     phone = log_in()
-    User.objects.filter(pk=cast.nurse.pk).update(is_active=False)  # no admin: nothing revoked
+    User.objects.filter(pk=cast.nurse.pk).update(is_active=False)  # no save: nothing revoked
     assert_refused(phone)
 
 

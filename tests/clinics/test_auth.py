@@ -86,5 +86,5 @@ def test_an_idle_session_expires(cast: Cast, settings: Any, monkeypatch: Any) ->
     import time
 
     real = time.time()
-    monkeypatch.setattr("clinics.middleware.time.time", lambda: real + 31 * 60)
+    monkeypatch.setattr("clinics.sessions.time.time", lambda: real + 31 * 60)
     assert client.get("/patients/").status_code == 302

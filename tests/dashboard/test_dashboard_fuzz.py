@@ -10,6 +10,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from tests.conftest import Cast
 from tests.e2e.servers import Daphne
 from tests.e2e.test_api_fuzz import TokenAuth, load_schema
+from tests.two_factor import api_login_codes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +20,8 @@ SCHEMA = load_schema().include(path_regex=r"^/api/v1/dashboard")
 @pytest.fixture
 def admin_auth(march: Cast, daphne_server: Daphne) -> TokenAuth:
     """The administrator's token, logged in over the API as a client does."""
-    return TokenAuth(daphne_server.url, march.admin.username)
+    codes = api_login_codes(march.admin, 1)
+    return TokenAuth(daphne_server.url, march.admin.username, codes)
 
 
 @SCHEMA.parametrize()

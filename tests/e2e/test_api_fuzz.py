@@ -30,6 +30,7 @@ from tests import factories
 from tests.conftest import make_cast
 from tests.e2e.servers import Daphne
 from tests.security.matrix_world import World, build_world
+from tests.two_factor import api_login_codes
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "2"))
 ROLES = ["station", "specialist"]
@@ -91,6 +92,8 @@ SCHEMA = load_schema()
 
 # They revoke the run's token (this device, every device): the run logs in again afterwards.
 LOGOUTS = {"DELETE /api/v1/auth/token/", "DELETE /api/v1/auth/tokens/"}
+# The first login and one after each example of the two logouts, in both modes (and spare).
+LOGINS_PER_RUN = 4 * EXAMPLES + 10
 TOKEN_ONLY = "DELETE /api/v1/auth/token/"  # a session has no token to revoke
 
 
@@ -98,14 +101,17 @@ class TokenAuth(requests.auth.AuthBase):
     """The role's token on every request, as the run's own credentials: `ignored_auth` then
     probes each operation without them and with wrong ones (and expects 401/403)."""
 
-    def __init__(self, base_url: str, username: str) -> None:
-        self.base_url, self.username = base_url, username
+    def __init__(self, base_url: str, username: str, codes: list[str]) -> None:
+        self.base_url, self.username, self.codes = base_url, username, codes
         self.log_in()
 
     def log_in(self) -> None:
         """As a client does: over the API (the first login makes the address known to the
-        throttle, so the fuzz's wrong logins from it never lock this account out)."""
+        throttle, so the fuzz's wrong logins from it never lock this account out), with a
+        second-factor code for a role that requires one."""
         body = {"username": self.username, "password": factories.PASSWORD}
+        if self.codes:
+            body["otp"] = self.codes.pop()
         response = requests.post(f"{self.base_url}/api/v1/auth/token/", json=body, timeout=30)
         response.raise_for_status()
         self.key = response.json()["token"]
@@ -116,10 +122,12 @@ class TokenAuth(requests.auth.AuthBase):
 
 
 @pytest.fixture(scope="module")
-def auth(role: str, world: World, daphne_server: Daphne) -> TokenAuth:
+def auth(role: str, world: World, daphne_server: Daphne, django_db_blocker: Any) -> TokenAuth:
     user = world.user(role)
     assert user is not None
-    return TokenAuth(daphne_server.url, user.username)
+    with django_db_blocker.unblock():  # committed: the server reads them
+        codes = api_login_codes(user, LOGINS_PER_RUN)
+    return TokenAuth(daphne_server.url, user.username, codes)
 
 
 @SCHEMA.parametrize()

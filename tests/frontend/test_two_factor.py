@@ -5,9 +5,11 @@ from typing import Any
 import pytest
 from django.test import Client
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from clinics.models import User
+from clinics.models import Membership, User
+from tests import factories
 from tests.conftest import Cast
 from tests.two_factor import app_code, app_device, login_verified
 
@@ -97,6 +99,56 @@ def test_the_token_endpoint_needs_a_code_from_a_user_with_a_device(cast: Cast) -
     right = APIClient().post(TOKEN, {**body, "otp": app_code(device)}, format="json")
     assert right.status_code == 200
     assert right.json()["token"]
+
+
+def token_login(user: User, **extra: str) -> Any:
+    body = {"username": user.username, "password": PASSWORD, **extra}
+    return APIClient().post(TOKEN, body, format="json")
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator", "manager"])
+def test_a_role_that_requires_a_second_factor_gets_no_token_before_enrolling(
+    cast: Cast, role: str
+) -> None:
+    user = (
+        factories.make_user(Membership.Role.PROGRAMME_MANAGER, cast.station, username="manager")
+        if role == "manager"
+        else getattr(cast, role)
+    )
+    for body in ({}, {"otp": "123456"}):
+        response = token_login(user, **body)
+        assert (response.status_code, response.json()["code"]) == (403, "otp_setup_required")
+    assert not AuthToken.objects.filter(user=user).exists()
+
+
+def test_a_coordinator_with_an_app_needs_its_right_code_for_a_token(cast: Cast) -> None:
+    device = app_device(cast.coordinator)
+    missing = token_login(cast.coordinator)
+    assert (missing.status_code, missing.json()["code"]) == (400, "otp_required")
+    wrong = token_login(cast.coordinator, otp=f"{(int(app_code(device)) + 1) % 10**6:06d}")
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "invalid_otp")
+    assert not AuthToken.objects.filter(user=cast.coordinator).exists()
+    device.throttle_reset()
+    right = token_login(cast.coordinator, otp=app_code(device))
+    assert right.status_code == 200
+    me = APIClient(HTTP_AUTHORIZATION=f"Token {right.json()['token']}").get("/api/v1/me/")
+    assert me.status_code == 200
+
+
+def test_an_administrators_recovery_code_gets_a_token_once(cast: Cast) -> None:
+    app_device(cast.admin)
+    recovery = StaticDevice.objects.create(user=cast.admin, name="recovery", confirmed=True)
+    StaticToken.objects.create(device=recovery, token="abcd2345")
+    assert token_login(cast.admin, otp="abcd2345").status_code == 200
+    again = token_login(cast.admin, otp="abcd2345")
+    assert (again.status_code, again.json()["code"]) == (400, "invalid_otp")
+
+
+def test_roles_without_the_requirement_log_in_with_the_password_alone(cast: Cast) -> None:
+    for user in (cast.nurse, cast.specialist):
+        response = token_login(user)
+        assert response.status_code == 200, response.content
+        assert response.json()["token"]
 
 
 def test_the_admin_needs_a_verified_session(cast: Cast) -> None:
