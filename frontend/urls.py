@@ -34,6 +34,7 @@ urlpatterns = [
     path("room/precall/", views_room.precall, name="room-precall"),
     path("room/waiting/", views_room.waiting, name="room-waiting"),
     path("room/guest/<str:token>/", views_room.guest, name="room-guest"),
+    path("room/<str:id>/prejoin/", views_room.prejoin, name="room-prejoin"),
     path("room/<str:id>/", views_room.room, name="room"),
     path("consultations/<str:id>/notes/", views_notes.notes_page, name="notes"),
     path("consultations/<str:id>/report/", views_notes.report_page, name="report"),

@@ -1,4 +1,4 @@
-"""Pages of the live room: the call, the pre-call test, a guest's link (thin views)."""
+"""Pages of the live room: the pre-join screen, the call, a guest's link (thin views)."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,7 +11,7 @@ from clinics.models import AuditEntry
 from consults.access import consultation_get_for_user
 from consults.models import Consultation
 from consults.realtime.close import CloseCode, RoomDenied
-from consults.room.access import guest_is_valid, room_participant
+from consults.room.access import Participant, guest_is_valid, room_participant
 from consults.room.services import guest_invite_from_token
 from frontend.pages import page_user
 
@@ -56,9 +56,8 @@ def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
     }
 
 
-@login_required
-@require_GET
-def room(request: HttpRequest, id: str) -> HttpResponse:
+def _joinable(request: HttpRequest, id: str) -> Participant | HttpResponse:
+    """The participant of the room `id` for this user, audited; or the refusal to answer."""
     user = page_user(request)
     try:
         participant = room_participant(consultation_id=id, user=user)
@@ -77,6 +76,15 @@ def room(request: HttpRequest, id: str) -> HttpResponse:
         patient=consult.patient,
         via=Via.http(request),
     )
+    return participant
+
+
+@login_required
+@require_GET
+def room(request: HttpRequest, id: str) -> HttpResponse:
+    participant = _joinable(request, id)
+    if isinstance(participant, HttpResponse):
+        return participant
     return render(
         request,
         "frontend/room/room.html",
@@ -88,19 +96,45 @@ def room(request: HttpRequest, id: str) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def precall(request: HttpRequest) -> HttpResponse:
+def _prejoin_config() -> dict[str, object]:
     strings = {
         "running": _("Testing…"),
         "ok": _("Working"),
         "missing": _("Not found"),
         "busy": _("The test server is busy. Try again in a minute."),
-        "pass": _("Pass: your link is good for video."),
-        "warn": _("Warning: video may be poor; audio should work."),
-        "fail": _("Fail: fix the camera, microphone or connection before the consult."),
+        "pass": _("Good"),
+        "warn": _("Fair"),
+        "fail": _("Poor"),
+        "pass_hint": _("Your link is good for video."),
+        "warn_hint": _("Video may be poor; audio should work."),
+        "fail_hint": _("Fix the camera, microphone or connection before the consult."),
+        "no_devices": _("The browser gave no camera or microphone. Allow them and reload."),
+        "device": _("Device %(n)s"),
     }
-    return render(request, "frontend/room/precall.html", {"config": {"strings": strings}})
+    return {"strings": strings}
+
+
+@login_required
+@require_GET
+def prejoin(request: HttpRequest, id: str) -> HttpResponse:
+    """Before the call: camera preview, device choice, microphone level, the network test;
+    "Join" opens the room with the devices chosen (docs/room.md "Pages")."""
+    participant = _joinable(request, id)
+    if isinstance(participant, HttpResponse):
+        return participant
+    consult = participant.consultation
+    return render(
+        request,
+        "frontend/room/prejoin.html",
+        {"consult": consult, "config": _prejoin_config()},
+    )
+
+
+@login_required
+@require_GET
+def precall(request: HttpRequest) -> HttpResponse:
+    """The same screen with no consult to join: a device and network check on its own."""
+    return render(request, "frontend/room/prejoin.html", {"config": _prejoin_config()})
 
 
 @login_required

@@ -254,7 +254,8 @@ def row_actions(
 @login_required
 @require_http_methods(["POST"])
 def check_in(request: HttpRequest) -> HttpResponse:
-    """The nurse checks the patient in from the agenda, then goes straight into the call."""
+    """The nurse checks the patient in from the agenda, then goes to the pre-join screen and on
+    into the call."""
     user = page_user(request)
     consult = consultation_get_for_user(user, request.POST.get("consultation", ""))
     if not can_check_in(user, consult):
@@ -271,7 +272,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
     except AppError as exc:
         messages.error(request, error_text(exc))
         return redirect(_agenda_url(consult.start or timezone.now()))
-    return redirect("frontend:room", id=str(consult.external_id))
+    return redirect("frontend:room-prejoin", id=str(consult.external_id))
 
 
 @login_required

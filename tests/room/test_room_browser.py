@@ -80,6 +80,7 @@ def test_the_precall_test_passes_against_the_echo_peer(
     try:
         login(page, daphne_server, cast.nurse.username)
         page.goto(f"{daphne_server.url}/room/precall/")
+        wait_for_js(page, "window.prejoinDebug && window.prejoinDebug.live() === 2")
         page.click("#start")
         result = wait_for_js(page, "window.precallResult", timeout=35)
         screenshot(page, "result")

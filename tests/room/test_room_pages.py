@@ -1,5 +1,7 @@
-"""The room's pages: who gets them, and the page weight budget (≤ 150 KB, no third party)."""
+"""The room's pages (the pre-join screen, the call): who gets them, and the page weight budget
+(≤ 150 KB, no third party)."""
 
+import os
 import re
 import uuid
 from pathlib import Path
@@ -56,19 +58,52 @@ def test_a_forged_guest_link_is_not_found() -> None:
     assert Client().get("/room/guest/not-a-signed-token/").status_code == 404
 
 
+def test_the_pre_join_screen_is_for_the_participants_only(cast, consultation) -> None:
+    url = f"/room/{consultation.external_id}/prejoin/"
+    response = client_for(cast.nurse).get(url)
+    assert response.status_code == 200
+    assert b'id="prejoin-config"' in response.content
+    assert f'href="/room/{consultation.external_id}/"'.encode() in response.content  # join
+    assert client_for(cast.outsider_nurse).get(url).status_code == 404
+    assert client_for(cast.coordinator).get(url).status_code == 403
+    assert Client().get(url).status_code == 302
+
+
+def test_the_precall_test_is_the_pre_join_screen_with_nothing_to_join(cast) -> None:
+    response = client_for(cast.nurse).get("/room/precall/")
+    assert b'id="prejoin-config"' in response.content
+    assert b'id="join"' not in response.content
+
+
 def test_the_precall_and_waiting_pages_need_a_login(cast) -> None:
     for path in ("/room/precall/", "/room/waiting/"):
         assert Client().get(path).status_code == 302
         assert client_for(cast.nurse).get(path).status_code == 200
 
 
-def test_the_room_page_weighs_under_150_kb_with_no_third_party_request(cast, consultation):
-    html = client_for(cast.specialist).get(f"/room/{consultation.external_id}/").content.decode()
-    assets = re.findall(r'(?:src|href)="/static/([^"]+)"', html)
-    modules = {"frontend/room/room.js", "frontend/room/call.js", "frontend/room/quality.js",
-               "frontend/room/signaling.js", "frontend/socket.js",
-               "frontend/format.js"}  # fmt: skip
-    files = set(assets) | modules
+def imported(asset: str) -> set[str]:
+    """The static files a page's asset pulls in: the module itself and every module it imports."""
+    seen, todo = set(), [asset]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        if name.endswith(".js"):
+            source = (STATIC / name).read_text()
+            for target in re.findall(r'from "(\.{1,2}/[^"]+)"', source):
+                todo.append(os.path.normpath(os.path.join(os.path.dirname(name), target)))
+    return seen
+
+
+@pytest.mark.parametrize("page", ["", "prejoin/"])
+def test_the_room_pages_weigh_under_150_kb_with_no_third_party_request(
+    cast, consultation, page
+) -> None:
+    html = client_for(cast.specialist).get(f"/room/{consultation.external_id}/{page}")
+    html = html.content.decode()
+    files = set().union(*(imported(a) for a in re.findall(r'(?:src|href)="/static/([^"]+)"', html)))
+    assert "frontend/format.js" in files  # the imports were followed
     total = len(html.encode()) + sum((STATIC / f).stat().st_size for f in files)
     assert total <= 150 * 1024, total
     everything = html + "".join((STATIC / f).read_text() for f in files)

@@ -461,7 +461,7 @@ def agenda_row(client: Client, consult: Consultation) -> str:
     return page.split(marker, 1)[1].split("</tr>", 1)[0]
 
 
-def test_the_station_checks_the_patient_in_from_the_agenda_and_lands_in_the_call(
+def test_the_station_checks_the_patient_in_from_the_agenda_and_lands_on_the_pre_join_screen(
     cast: Cast, today_consult: Consultation
 ) -> None:
     client = logged_in(cast.nurse)
@@ -470,7 +470,7 @@ def test_the_station_checks_the_patient_in_from_the_agenda_and_lands_in_the_call
     assert 'data-action="room"' not in row  # the call opens through the check-in
     response = client.post("/agenda/check-in/", {"consultation": str(today_consult.external_id)})
     assert response.status_code == 302
-    assert response["Location"] == f"/room/{today_consult.external_id}/"
+    assert response["Location"] == f"/room/{today_consult.external_id}/prejoin/"
     today_consult.refresh_from_db()
     assert today_consult.status == Consultation.Status.CHECKED_IN
     row = agenda_row(client, today_consult)
@@ -479,7 +479,7 @@ def test_the_station_checks_the_patient_in_from_the_agenda_and_lands_in_the_call
     assert 'data-action="notes"' in row
 
 
-def test_a_resent_check_in_form_goes_to_the_call_without_a_second_transition(
+def test_a_resent_check_in_form_goes_to_the_pre_join_screen_without_a_second_transition(
     cast: Cast, today_consult: Consultation
 ) -> None:
     client = logged_in(cast.nurse)
@@ -487,7 +487,7 @@ def test_a_resent_check_in_form_goes_to_the_call_without_a_second_transition(
     form = {"consultation": str(today_consult.external_id), "idempotency_key": key}
     client.post("/agenda/check-in/", form)
     again = client.post("/agenda/check-in/", form)
-    assert again["Location"] == f"/room/{today_consult.external_id}/"
+    assert again["Location"] == f"/room/{today_consult.external_id}/prejoin/"
     events = today_consult.events.filter(to_status=Consultation.Status.CHECKED_IN)
     assert events.count() == 1
 

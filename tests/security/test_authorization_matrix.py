@@ -167,6 +167,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/room/guest/{token}/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 405, 405),
     ('/room/{id}/', 'get'): (200, 404, 200, 404, 403, 404, 403, 404, 404, 302, 302),
     ('/room/{id}/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
+    ('/room/{id}/prejoin/', 'get'): (200, 404, 200, 404, 403, 404, 403, 404, 404, 302, 302),
+    ('/room/{id}/prejoin/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/consultations/{id}/notes/', 'get'): (200, 404, 200, 404, 200, 404, 200, 404, 404, 302, 302),
     ('/consultations/{id}/notes/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
     # the signed report page: the consult's station, specialist, coordinator, an admin

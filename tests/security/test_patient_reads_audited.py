@@ -62,8 +62,9 @@ def test_an_outsider_reading_a_request_gets_404_and_reads_nothing(api, cast: Cas
     assert reads_of(cast.patient) == []
 
 
-def test_the_room_page_is_audited(cast: Cast, consultation) -> None:
-    response = logged_in(cast.specialist).get(f"/room/{consultation.external_id}/")
+@pytest.mark.parametrize("page", ["", "prejoin/"])
+def test_the_room_page_is_audited(cast: Cast, consultation, page: str) -> None:
+    response = logged_in(cast.specialist).get(f"/room/{consultation.external_id}/{page}")
     assert response.status_code == 200
     [entry] = reads_of(cast.patient)
     assert (entry.object_type, entry.object_id, entry.actor) == (

@@ -1,20 +1,12 @@
-// Pre-call test: camera, microphone, then a call to the server's aiortc echo peer (≤ 30 s).
-import { number } from "../format.js";
+// The network test: a call to the server's aiortc echo peer (/ws/precall/, ≤ 30 s) with the
+// tracks it is given. It never stops them: the pre-join screen's preview stays on.
 import { socketUrl } from "../socket.js";
 
-const cfg = JSON.parse(document.getElementById("precall-config").textContent);
-const $ = (id) => document.getElementById(id);
 const TEST_MS = 8000;
 // Thresholds after Jitsi's pre-call test: RTT, loss, received bitrate.
-const LIMITS = { pass: { rtt: 300, loss: 2, kbps: 250 }, warn: { rtt: 800, loss: 10, kbps: 80 } };
+export const LIMITS = { pass: { rtt: 300, loss: 2, kbps: 250 }, warn: { rtt: 800, loss: 10, kbps: 80 } };
 
-function row(key, value, ok) {
-  const el = $(`r-${key}`);
-  el.textContent = value;
-  el.dataset.ok = ok;
-}
-
-function verdictFor(r) {
+export function verdictFor(r) {
   if (!r.camera || !r.microphone || !r.framesDecoded) return "fail";
   const within = (l) => r.rtt <= l.rtt && r.loss <= l.loss && r.kbps >= l.kbps;
   if (within(LIMITS.pass)) return "pass";
@@ -41,17 +33,13 @@ async function inbound(pc) {
   return out;
 }
 
-async function run() {
-  $("start").disabled = true;
-  $("verdict").textContent = cfg.strings.running;
-  const result = { camera: false, microphone: false, rtt: Infinity, loss: 100, kbps: 0, framesDecoded: 0 };
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true }).catch(() => null);
-  result.camera = !!stream?.getVideoTracks().length;
-  result.microphone = !!stream?.getAudioTracks().length;
-  row("camera", result.camera ? cfg.strings.ok : cfg.strings.missing, result.camera);
-  row("microphone", result.microphone ? cfg.strings.ok : cfg.strings.missing, result.microphone);
-  if (stream) $("preview").srcObject = stream;
-
+// Sends `tracks` to the echo peer and measures what comes back; onBusy() if the server is full.
+export async function networkTest(tracks, { onBusy } = {}) {
+  const result = {
+    camera: tracks.some((t) => t.kind === "video"),
+    microphone: tracks.some((t) => t.kind === "audio"),
+    rtt: Infinity, loss: 100, kbps: 0, framesDecoded: 0,
+  };
   const ws = new WebSocket(socketUrl("/ws/precall/")); // one timed attempt: never reconnected
   const rtts = [];
   let pc;
@@ -62,8 +50,8 @@ async function run() {
       const frame = JSON.parse(e.data);
       if (frame.type === "welcome") {
         pc = new RTCPeerConnection({ iceServers: frame.ice_servers });
-        stream?.getTracks().forEach((t) => pc.addTrack(t, stream));
-        pc.ontrack = (ev) => { $("echo").srcObject = ev.streams[0] || new MediaStream([ev.track]); };
+        const stream = new MediaStream(tracks);
+        tracks.forEach((t) => pc.addTrack(t, stream));
         const dc = pc.createDataChannel("ping");
         dc.onopen = () => { const id = setInterval(() => dc.readyState === "open" ? dc.send(`ping ${performance.now()}`) : clearInterval(id), 500); };
         dc.onmessage = (m) => rtts.push(performance.now() - Number(String(m.data).slice(5)));
@@ -84,21 +72,12 @@ async function run() {
           resolve();
         }, TEST_MS - 1500);
       } else if (frame.type === "error" && frame.code === "busy") {
-        $("verdict").textContent = cfg.strings.busy;
+        onBusy?.();
       }
     };
   });
   await Promise.race([done, new Promise((r) => setTimeout(r, 30000))]);
   pc?.close();
-  stream?.getTracks().forEach((t) => t.stop());
-  row("rtt", Number.isFinite(result.rtt) ? `${number(result.rtt)} ms` : "—", result.rtt <= LIMITS.pass.rtt);
-  row("loss", `${number(result.loss, 1)} %`, result.loss <= LIMITS.pass.loss);
-  row("bitrate", `${number(result.kbps)} kbps`, result.kbps >= LIMITS.pass.kbps);
-  const verdict = verdictFor(result);
-  $("verdict").dataset.verdict = verdict;
-  $("verdict").textContent = cfg.strings[verdict];
-  $("start").disabled = false;
-  window.precallResult = { ...result, verdict };
+  if (ws.readyState <= WebSocket.OPEN) ws.close();
+  return { ...result, verdict: verdictFor(result) };
 }
-
-$("start").onclick = run;

@@ -2,6 +2,7 @@
 // and the end of a call: every local track stopped, the ended screen (docs/room.md "Pages").
 import { number } from "../format.js";
 import { PeerCall } from "./call.js";
+import { openMedia, useSpeaker } from "./devices.js";
 import { Fallback, level, sample } from "./quality.js";
 import { Signaling } from "./signaling.js";
 
@@ -224,12 +225,14 @@ addEventListener("beforeunload", (e) => {
 addEventListener("pagehide", () => live() && leave());
 
 async function start() {
+  // The devices chosen on the pre-join screen (devices.js), or the defaults.
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 480 } });
+    stream = await openMedia();
   } catch {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true }).catch(() => new MediaStream());
+    stream = await openMedia(undefined, { video: false }).catch(() => new MediaStream());
     show("banner", T.no_camera);
   }
+  useSpeaker($("remote"));
   if (over) return stream.getTracks().forEach((t) => t.stop());
   $("room").dataset.live = "1";
   $("local").srcObject = stream;

@@ -14,7 +14,7 @@ function render() {
       const li = document.createElement("li");
       li.dataset.consultation = c.id;
       const a = document.createElement("a");
-      a.href = `/room/${c.id}/`;
+      a.href = `/room/${c.id}/prejoin/`;
       a.textContent = `${c.patient} — ${c.station}`;
       const meta = document.createElement("span");
       meta.className = "muted";
