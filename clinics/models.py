@@ -1,6 +1,7 @@
 """Who and where: facilities, people and their roles, station rooms, patients, consent, audit."""
 
 import uuid
+from datetime import date
 from typing import Any, ClassVar
 
 import pgtrigger
@@ -175,6 +176,11 @@ class Patient(TimestampedModel):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def age_on(self, day: date) -> int:
+        """Full years on `day` (a birthday on 29 February is reached on 1 March)."""
+        born = self.date_of_birth
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 class Consent(TimestampedModel):

@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from clinics.audit import Via, audit_record
-from clinics.models import AuditEntry
+from clinics.models import AuditEntry, User
 from consults.access import can_join_consultation, is_assigned_specialist, is_station_side
+from consults.models import Consultation
 from consults.notes import selectors
 from consults.notes.access import notes_get_for_reader
 from consults.notes.audit import Notes, audit_read
@@ -46,6 +47,19 @@ def _strings() -> dict[str, str]:
     }
 
 
+def notes_boot(user: User, consultation: Consultation, *, with_state: bool) -> dict[str, Any]:
+    """What the notes script (frontend/static/frontend/notes/notes.js) mounts with. Without
+    the state, the sections come from the socket's first frame (audited there)."""
+    boot: dict[str, Any] = {
+        "consultation": str(consultation.external_id),
+        "me": events.person(user),
+        "strings": _strings(),
+    }
+    if with_state:
+        boot["state"] = selectors.notes_state(consultation)
+    return boot
+
+
 @login_required
 @require_GET
 def notes_page(request: HttpRequest, id: str) -> HttpResponse:
@@ -63,12 +77,7 @@ def notes_page(request: HttpRequest, id: str) -> HttpResponse:
         "is_station": is_station_side(user, consultation),
         "async_case": AsyncCase.objects.filter(consultation=consultation).first(),
         "report": signed,
-        "boot": {
-            "consultation": str(consultation.external_id),
-            "me": events.person(user),
-            "state": selectors.notes_state(consultation),
-            "strings": _strings(),
-        },
+        "boot": notes_boot(user, consultation, with_state=True),
     }
     return render(request, "frontend/notes/notes.html", context)
 

@@ -1,19 +1,28 @@
 """Pages of the live room: the pre-join screen, the call, a guest's link (thin views)."""
 
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from clinics.audit import Via, audit_record
-from clinics.models import AuditEntry
+from clinics.models import AuditEntry, Consent
+from clinics.selectors import consent_current
 from consults.access import consultation_get_for_user
 from consults.models import Consultation
+from consults.notes import selectors as notes_selectors
+from consults.notes.models import SectionKey
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.room.access import Participant, guest_is_valid, room_participant
 from consults.room.services import guest_invite_from_token
+from consults.scheduling.models import ConsultRequest
 from frontend.pages import page_user
+from frontend.views_notes import notes_boot
 
 
 def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
@@ -56,6 +65,39 @@ def _config(consult: Consultation, guest_token: str = "") -> dict[str, object]:
     }
 
 
+def _summary(consult: Consultation) -> dict[str, Any]:
+    """The patient and the booking at the top of the consult screen. The age is counted on
+    the station's today: a specialist abroad, past midnight, still sees the patient's age."""
+    patient = consult.patient
+    today = timezone.localdate(timezone=ZoneInfo(consult.station.time_zone))
+    current = consent_current(patient)
+    return {
+        "patient": patient,
+        "age": patient.age_on(today),
+        "consents": [
+            {"label": label, "status": current.get(value, "")}
+            for value, label in Consent.Purpose.choices
+        ],
+        # A booking's reason, or a request's (filed with it): both are the consult's reason;
+        # a request may add notes for the hospital.
+        "reason": consult.reason,
+        "request_notes": ConsultRequest.objects.filter(consultation=consult)
+        .values_list("notes", flat=True)
+        .first(),
+    }
+
+
+def _panels(user: Any, consult: Consultation) -> dict[str, Any]:
+    """The notes and chat beside the call. The notes come over the notes socket (which
+    audits what it sends), so this page reads no note."""
+    return {
+        "sections": SectionKey.choices,
+        "can_write": notes_selectors.report_of(consult) is None,
+        "is_participant": True,
+        "boot": notes_boot(user, consult, with_state=False),
+    }
+
+
 def _joinable(request: HttpRequest, id: str) -> Participant | HttpResponse:
     """The participant of the room `id` for this user, audited; or the refusal to answer."""
     user = page_user(request)
@@ -85,13 +127,16 @@ def room(request: HttpRequest, id: str) -> HttpResponse:
     participant = _joinable(request, id)
     if isinstance(participant, HttpResponse):
         return participant
+    consult = participant.consultation
     return render(
         request,
         "frontend/room/room.html",
         {
-            "consult": participant.consultation,
+            "consult": consult,
             "role": participant.role,
-            "config": _config(participant.consultation),
+            "config": _config(consult),
+            "summary": _summary(consult),
+            "panels": _panels(page_user(request), consult),
         },
     )
 
@@ -166,5 +211,10 @@ def guest(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "frontend/room/room.html",
-        {"consult": consult, "role": "guest", "config": _config(consult, token)},
+        {
+            "consult": consult,
+            "role": "guest",
+            "config": _config(consult, token),
+            "summary": _summary(consult),
+        },
     )

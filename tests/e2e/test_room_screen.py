@@ -15,6 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transa
 
 DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 360, "height": 740}
+REASON = "Đau ngực trái 2 ngày"
 
 # Every track getUserMedia hands out and every RTCPeerConnection, as the page made them: the
 # test sees what the browser holds, not what the page's own variables say.
@@ -57,6 +58,7 @@ def call(
     daphne_server: Any, browser: Any, login: Any, cast: Any, consultation: Consultation
 ) -> Iterator[dict[str, Any]]:
     """The nurse on a phone, the specialist at a desktop, in a call with video both ways."""
+    Consultation.objects.filter(pk=consultation.pk).update(reason=REASON)
     pages = {
         "station": open_room(browser, login, daphne_server, "nurse", consultation, PHONE),
         "specialist": open_room(browser, login, daphne_server, "specialist", consultation, DESKTOP),
@@ -191,3 +193,42 @@ def test_leaving_stops_the_tracks_and_a_link_out_of_a_live_call_asks_first(
     wait_until(lambda: peers.filter(role="station").exists(), within=15)
     wait_for_js(station, "__media.tracks.some((t) => t.readyState === 'live')")
     assert station.is_visible("#mute")
+
+
+def test_each_side_sees_the_others_note_and_chat_on_the_consult_screen_during_the_call(
+    call: dict[str, Any], cast: Any, screenshot: Any
+) -> None:
+    station, specialist = call["station"], call["specialist"]
+    for page in (station, specialist):
+        page.wait_for_selector("#link-state.ok", timeout=10_000)
+        assert page.inner_text("#patient-name") == "Nông Thị Hoa"
+        assert page.inner_text("#reason") == REASON
+        assert page.inner_text("#patient-cccd") == cast.patient.citizen_id
+        assert page.inner_text("#patient-sex") == "Nữ"
+        assert "Khám chữa bệnh từ xa" in page.inner_text("#patient-consent")
+
+    station.fill("#section-history textarea[name=text]", "Khó thở khi gắng sức")
+    station.click("#section-history button.save")
+    wait_for_js(
+        specialist,
+        "document.querySelector('#section-history textarea').value === 'Khó thở khi gắng sức'",
+    )
+    specialist.click("#tab-chat")
+    specialist.fill(".chat-form input[name=text]", "Cho đo lại huyết áp")
+    specialist.click(".chat-form button")
+    wait_for_js(station, "document.querySelector('#tab-chat .unread:not([hidden])')")
+    station.click("#tab-chat")
+    station.wait_for_selector(".chat-list li:has-text('Cho đo lại huyết áp')", timeout=5_000)
+
+    # The phone: the panels reached with the video still on screen, nothing wider than it.
+    station.locator(".chat-form button").scroll_into_view_if_needed()
+    assert in_viewport(station, ".chat-form button")
+    assert in_viewport(station, "#remote")
+    assert in_viewport(station, ".controls button")
+    assert station.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    for page in (station, specialist):
+        before = frames_decoded(page)
+        wait_until(lambda page=page, before=before: frames_decoded(page) > before, within=10)
+        assert not page.evaluate("window.roomDebug.ended()")
+    screenshot(station, "panels-phone")
+    screenshot(specialist, "panels-desktop")
