@@ -5,10 +5,36 @@ from datetime import date
 from typing import Any, ClassVar
 
 import pgtrigger
+from django import forms
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from clinics.validators import phone_national, validate_phone
+
+
+class PhoneFormField(forms.CharField):
+    """Takes a number as typed, cleans it to E.164; shows a stored one in national form."""
+
+    def prepare_value(self, value: Any) -> Any:
+        return phone_national(value) if isinstance(value, str) else value
+
+    def to_python(self, value: Any) -> str:
+        value = super().to_python(value)
+        return validate_phone(value) if value else ""
+
+
+class PhoneField(models.CharField):
+    """A phone number, stored in E.164 (+84…); the admin's forms take the typed forms."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 20)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs: Any) -> Any:
+        return super().formfield(**{"form_class": PhoneFormField, **kwargs})
 
 
 class TimestampedModel(models.Model):
@@ -25,7 +51,7 @@ class TimestampedModel(models.Model):
 class User(AbstractUser):
     external_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = PhoneField(_("phone"))
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -50,7 +76,7 @@ class Facility(TimestampedModel):
     district = models.CharField(_("district"), max_length=100, blank=True)
     commune = models.CharField(_("commune"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
-    hotline = models.CharField(_("hotline"), max_length=20, blank=True)
+    hotline = PhoneField(_("hotline"))
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Ho_Chi_Minh")
 
     class Meta:
@@ -153,12 +179,12 @@ class Patient(TimestampedModel):
     insurance_number = models.CharField(
         _("health-insurance number (BHYT)"), max_length=15, blank=True
     )
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    phone = PhoneField(_("phone"))
     address = models.CharField(_("address"), max_length=300, blank=True)
     commune = models.CharField(_("commune"), max_length=100, blank=True)
     ethnicity = models.CharField(_("ethnicity"), max_length=50, blank=True)
     guardian_name = models.CharField(_("guardian's name"), max_length=150, blank=True)
-    guardian_phone = models.CharField(_("guardian's phone"), max_length=20, blank=True)
+    guardian_phone = PhoneField(_("guardian's phone"))
     registered_by = models.ForeignKey(
         User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )

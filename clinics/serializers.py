@@ -135,8 +135,12 @@ class PatientSerializer(StrictModelSerializer):
         return _run(validate_insurance_number, value) if value else ""
 
     def validate_phone(self, value: str) -> str:
-        value = value.replace(" ", "").replace(".", "")
-        return _run(validate_phone, value) if value else ""
+        if not value.strip():
+            return ""
+        try:
+            return validate_phone(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
 
     def validate_guardian_phone(self, value: str) -> str:
         return self.validate_phone(value)

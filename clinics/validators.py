@@ -4,6 +4,7 @@ what a person's name and date of birth may be."""
 import re
 from datetime import date
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -88,7 +89,6 @@ _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
 _CCCD = re.compile(r"^\d{12}$")
 _BHYT = re.compile(r"^[A-Z]{2}[1-5]\d{12}$")
-_PHONE = re.compile(r"^(0|\+84)\d{9,10}$")
 
 
 def normalize_id(value: str) -> str:
@@ -125,11 +125,43 @@ def validate_insurance_number(value: str) -> None:
         )
 
 
-def validate_phone(value: str) -> None:
-    if not _PHONE.match(value):
+PHONE_REGION = "VN"
+
+
+def _parsed_phone(value: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(value, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def validate_phone(value: str) -> str:
+    """The number in E.164 (+84…), the form it is stored in; raises on a number that is not
+    one. Takes the forms people type: "0912 345 678", "0912.345.678", "+84912345678",
+    "84912345678", "(028) 3855 1234"; without a country code, a Vietnamese number."""
+    number = _parsed_phone(value)
+    if number is None:
         raise ValidationError(
-            _("A phone number starts with 0 or +84 and has 10–11 digits."), code="invalid_phone"
+            _(
+                "This is not a phone number: write it as on a phone, e.g. 0912 345 678, "
+                "028 3855 1234 or +84 912 345 678."
+            ),
+            code="invalid_phone",
         )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_national(value: str) -> str:
+    """A stored number as shown on pages: the national form for a Vietnamese number
+    ("0912 345 678"), the international one for a foreign number, and a legacy value that
+    is no number as it was typed."""
+    number = _parsed_phone(value) if value else None
+    if number is None:
+        return value
+    if phonenumbers.region_code_for_number(number) == PHONE_REGION:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def validate_person_name(value: str) -> None:

@@ -52,6 +52,7 @@ class Code(StrEnum):
     ROOM_BUSY = "room_busy"
     PATIENT_BUSY = "patient_busy"
     OUTSIDE_AVAILABILITY = "outside_availability"
+    CLOSED_DAY = "closed_day"
     TOO_LATE = "too_late"
     DAILY_CAP_REACHED = "daily_cap_reached"
     NOT_ON_SLOT_BOUNDARY = "not_on_slot_boundary"

@@ -18,7 +18,7 @@ from clinics.models import (
     User,
 )
 from clinics.specialties import specialties_ensure
-from clinics.validators import citizen_id_compose
+from clinics.validators import citizen_id_compose, validate_phone
 
 PASSWORD = "telehealth-demo"  # noqa: S105  (demo accounts only; documented in the README)
 K = Facility.Kind
@@ -122,6 +122,8 @@ def _facilities(out: OutputWrapper) -> dict[str, Facility]:
     for spec in FACILITIES:
         values = dict(spec)
         code = values.pop("code")
+        if values.get("hotline"):  # stored as every phone is, in E.164
+            values["hotline"] = validate_phone(values["hotline"])
         facility, _ = Facility.objects.update_or_create(code=code, defaults=values)
         facilities[code] = facility
         if facility.is_station:
@@ -192,7 +194,7 @@ def _patients(facilities: dict[str, Facility], out: OutputWrapper) -> None:
                 "ethnicity": ethnicity,
                 "commune": facilities[code].commune,
                 "guardian_name": guardian,
-                "phone": f"09{serial:08d}",
+                "phone": validate_phone(f"09{serial:08d}"),
             },
         )
     out.write(f"Patients: {len(PATIENTS)} (fictional)")

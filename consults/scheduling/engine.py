@@ -352,14 +352,16 @@ def check_booking(
 ) -> Code | None:
     """Why [start, end) cannot be booked (an error code), or None if it can.
 
-    Codes: too_late, beyond_horizon, outside_availability, not_on_slot_boundary,
-    daily_cap_reached, slot_taken, room_busy.
+    Codes: too_late, beyond_horizon, closed_day, outside_availability,
+    not_on_slot_boundary, daily_cap_reached, slot_taken, room_busy.
     """
     if start < now + cal.notice:
         return Code.TOO_LATE
     if start >= now + cal.horizon:
         return Code.BEYOND_HORIZON
     day = start.astimezone(cal.tz).date()
+    if day in cal.holidays:
+        return Code.CLOSED_DAY
     # A window never crosses local midnight, so the start's local day holds it.
     if not any(ws <= start and end <= we for ws, we, _len in day_windows(cal, day)):
         return Code.OUTSIDE_AVAILABILITY

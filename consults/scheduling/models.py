@@ -112,7 +112,9 @@ class TimeOff(TimestampedModel):
 
 
 class Holiday(TimestampedModel):
-    """A public holiday (facility empty: national) — a whole local day without consults."""
+    """A whole local day without consults, added in the admin: a closure of a hospital or
+    station (`facility`), or (facility empty) a national day off that the computed public
+    holidays (`public_holidays`) do not know, such as a swap announced late."""
 
     date = models.DateField(_("date"))
     name_vi = models.CharField(_("Vietnamese name"), max_length=150)

@@ -2,7 +2,7 @@
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, cast
@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
     DateField,
     DateTimeField,
     F,
@@ -29,7 +28,7 @@ from django.utils.translation import gettext as _
 from clinics.models import Facility, Membership, Specialty, StationRoom, User
 from consults.lifecycle import ACTIVE_STATUSES
 from consults.models import Consultation
-from consults.scheduling import engine, windowed
+from consults.scheduling import engine, public_holidays, windowed
 from consults.scheduling.models import (
     AvailabilityOverride,
     AvailabilityRule,
@@ -128,27 +127,47 @@ def calendars(
     start: datetime,
     end: datetime,
     policy: Policies | None = None,
+    hospitals: Mapping[int, int | None] | None = None,
+    station_id: int | None = None,
 ) -> list[engine.Calendar]:
     """One engine calendar per specialist, from a fixed number of queries, without their
-    bookings (`busy` reads those: the search asks for them window by window)."""
+    bookings (`busy` reads those: the search asks for them window by window).
+
+    Closed days (docs/decisions.md): the national holidays (`public_holidays`, computed,
+    plus the `Holiday` rows without facility) and the closures of the facilities the
+    consult needs open: the specialist's hospital (`hospitals`: the hospital each
+    specialist is searched or booked at) and the station (`station_id`)."""
     ids = list(specialist_ids)
     policy = policy or policies(ids)
+    hospitals = hospitals or {}
     lo, hi = start - MARGIN, end + MARGIN
+    facilities = {f for f in (*hospitals.values(), station_id) if f is not None}
     overrides: dict[int, list[engine.Override]] = defaultdict(list)
     time_off: dict[int, list[engine.Interval]] = defaultdict(list)
-    days_off: set[date] = set()
+    closed: dict[int | None, set[date]] = defaultdict(set)
     for kind, sid, day, day_off, o_start, o_end, minutes, t_start, t_end in _exceptions(
-        ids, lo, hi
+        ids, lo, hi, facilities
     ):
         if kind == OVERRIDE:
             overrides[sid].append(engine.Override(day, day_off, o_start, o_end, minutes))
         elif kind == TIME_OFF:
             time_off[sid].append(engine.Interval(t_start, t_end))
-        else:
-            days_off.add(day)
-    holidays = frozenset(days_off)
+        else:  # a holiday row: sid is its facility, None for a national one
+            closed[sid].add(day)
+    national = frozenset(public_holidays.national_holidays(lo.date(), hi.date()))
+    national |= closed.pop(None, set())
+    station_closed = closed.get(station_id, set()) if station_id is not None else set()
+    # One frozenset per hospital, so calendars of one hospital share the engine's memo.
+    closed_days: dict[int | None, frozenset[date]] = {}
     out = []
     for sid in ids:
+        hospital = hospitals.get(sid)
+        holidays = closed_days.get(hospital)
+        if holidays is None:
+            holidays = national | station_closed
+            if hospital is not None:
+                holidays |= closed.get(hospital, set())
+            closed_days[hospital] = holidays
         schedule = policy.schedules[sid]
         out.append(
             engine.Calendar(
@@ -176,11 +195,12 @@ def calendars(
 OVERRIDE, TIME_OFF, HOLIDAY = 1, 2, 3
 
 
-def _exceptions(ids: list[int], lo: datetime, hi: datetime) -> Any:
-    """The overrides and time off of these specialists and the national holidays around
-    [lo, hi), as rows of one shape (kind, specialist, date, day off, from, until, slot
-    minutes, time off's start, end), in one round trip: a booking reads them inside its
-    locks, and three mostly empty reads cost three round trips."""
+def _exceptions(ids: list[int], lo: datetime, hi: datetime, facilities: set[int]) -> Any:
+    """The overrides and time off of these specialists and the holiday rows (national, and
+    closures of these facilities) around [lo, hi), as rows of one shape (kind, specialist
+    or facility, date, day off, from, until, slot minutes, time off's start, end), in one
+    round trip: a booking reads them inside its locks, and three mostly empty reads cost
+    three round trips."""
     no_date, no_time = Value(None, DateField()), Value(None, TimeField())
     no_instant, no_minutes = Value(None, DateTimeField()), Value(None, IntegerField())
     columns = ("k", "sid", "d", "off", "o_start", "o_end", "minutes", "t_start", "t_end")
@@ -211,10 +231,12 @@ def _exceptions(ids: list[int], lo: datetime, hi: datetime) -> Any:
         t_end=F("end"),
     )
     holiday_rows = Holiday.objects.filter(
-        facility=None, date__gte=lo.date(), date__lte=hi.date()
+        Q(facility=None) | Q(among("facility_id", facilities)),
+        date__gte=lo.date(),
+        date__lte=hi.date(),
     ).annotate(
         k=Value(HOLIDAY),
-        sid=Value(None, BigIntegerField()),
+        sid=F("facility_id"),
         d=F("date"),
         off=Value(True),
         o_start=no_time,
@@ -384,7 +406,9 @@ def free_slots_search(
     few instants that hold the first `limit` candidates, so a search usually reads a few
     hundred bookings, not eight weeks."""
     now = now or timezone.now()
-    cals = calendars(members, start=start, end=end)
+    hospitals = {uid: m.facility_id for uid, m in members.items()}
+    station_id = room.facility_id if room is not None else None
+    cals = calendars(members, start=start, end=end, hospitals=hospitals, station_id=station_id)
     capped = {c.key: c.tz for c in cals if c.max_per_day is not None}
     # One room holds a few dozen consults in eight weeks, a few thousand if booked round the
     # clock: read them once, not again in every window (MARGIN: a slot starting before

@@ -35,6 +35,9 @@ MESSAGES: dict[Code, Any] = {
     ),
     Code.PATIENT_BUSY: _("This patient already has a consult at this time."),
     Code.OUTSIDE_AVAILABILITY: _("The specialist does not see patients at this time."),
+    Code.CLOSED_DAY: _(
+        "No consults on this day: it is a public holiday or the hospital or station is closed."
+    ),
     Code.TOO_LATE: _(
         "This time is too soon or already past: bookings need at least %(hours)s hours' notice."
     ),
@@ -47,6 +50,7 @@ MESSAGES: dict[Code, Any] = {
     ),
 }
 CONFLICTS = {Code.SLOT_TAKEN, Code.ROOM_BUSY, Code.PATIENT_BUSY, Code.OUTSIDE_AVAILABILITY}
+CONFLICTS |= {Code.CLOSED_DAY}
 CONFLICTS |= {Code.TOO_LATE, Code.DAILY_CAP_REACHED}
 CONSTRAINT_CODES = {
     "consultation_no_specialist_overlap": Code.SLOT_TAKEN,
@@ -78,11 +82,15 @@ def _check_slot(
     specialist: User,
     patient: Patient,
     room: StationRoom | None,
+    hospital_id: int | None,
+    station_id: int,
     start: datetime,
     end: datetime,
     ignore: Consultation | None = None,
 ) -> engine.Calendar:
-    """Raise the precise booking error for [start, end), or return the specialist's calendar."""
+    """Raise the precise booking error for [start, end), or return the specialist's calendar.
+    Closed days are those of the search: national holidays and the closures of the
+    hospital and the station (`selectors.calendars`)."""
     if end <= start:
         raise AppError(
             Code.INVALID_RANGE,
@@ -90,7 +98,13 @@ def _check_slot(
             fields={"end": [str(_("Must be after the start."))]},
         )
     exclude = ignore.pk if ignore is not None else None
-    [cal] = selectors.calendars([specialist.pk], start=start, end=end)
+    [cal] = selectors.calendars(
+        [specialist.pk],
+        start=start,
+        end=end,
+        hospitals={specialist.pk: hospital_id},
+        station_id=station_id,
+    )
     # The whole local days around the slot: the daily cap counts every consult of the day.
     taken = selectors.busy(
         [specialist.pk],
@@ -172,7 +186,15 @@ def consultation_book(
     any) belongs to that station; `specialist` works at `hospital` with `specialty`."""
     with transaction.atomic():
         lock_resources(specialist=specialist, room=room, patient=patient)
-        cal = _check_slot(specialist=specialist, patient=patient, room=room, start=start, end=end)
+        cal = _check_slot(
+            specialist=specialist,
+            patient=patient,
+            room=room,
+            hospital_id=hospital.pk,
+            station_id=patient.station_id,
+            start=start,
+            end=end,
+        )
         consult = Consultation(
             patient=patient,
             station=patient.station,
@@ -217,7 +239,13 @@ def consultation_assign(
         room = consult.station_room or selectors.default_room(consult.station)
         lock_resources(specialist=specialist, room=room, patient=consult.patient)
         cal = _check_slot(
-            specialist=specialist, patient=consult.patient, room=room, start=start, end=end
+            specialist=specialist,
+            patient=consult.patient,
+            room=room,
+            hospital_id=consult.hospital_id,
+            station_id=consult.station_id,
+            start=start,
+            end=end,
         )
         consult.specialist, consult.station_room = specialist, room
         consult.start, consult.end = start, end
@@ -263,6 +291,8 @@ def consultation_reschedule(
             specialist=consult.specialist,
             patient=consult.patient,
             room=consult.station_room,
+            hospital_id=consult.hospital_id,
+            station_id=consult.station_id,
             start=start,
             end=end,
             ignore=consult,

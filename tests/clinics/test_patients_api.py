@@ -106,7 +106,7 @@ def test_it_registers_a_patient_with_consent_and_audits_it(cast: Cast, api: Any)
     body = response.json()
     assert body["full_name"] == "Hoàng Thị Lan"
     assert body["insurance_number"] == "DN4790123456789"
-    assert body["phone"] == "0912345678"
+    assert body["phone"] == "+84912345678"
     assert body["station"]["id"] == str(cast.station.external_id)
     patient = Patient.objects.get(external_id=body["id"])
     assert patient.registered_by == cast.nurse

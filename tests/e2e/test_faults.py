@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from consults.models import Consultation
 from consults.scheduling.models import Holiday
+from consults.scheduling.public_holidays import is_national_holiday
 from consults.scheduling.services import SPECIALIST_LOCK, lock_key
 from tests import factories
 from tests.conftest import Cast
@@ -74,7 +75,7 @@ def waiting_backend(holder: psycopg.Connection[Any], timeout: float = 15) -> int
 def bookable_day() -> date:
     day = timezone.localdate() + timedelta(days=2)
     holidays = set(Holiday.objects.values_list("date", flat=True))
-    while day in holidays:
+    while day in holidays or is_national_holiday(day):
         day += timedelta(days=1)
     return day
 

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from clinics.models import Membership, User
 from consults.scheduling.models import AvailabilityRule, Holiday, SpecialistSchedule
+from consults.scheduling.public_holidays import is_national_holiday
 from tests import factories
 from tests.conftest import Cast
 
@@ -53,7 +54,7 @@ def day(db: None) -> date:
     """A day at least two days ahead that is not a public holiday."""
     candidate = timezone.localdate() + timedelta(days=2)
     holidays = set(Holiday.objects.values_list("date", flat=True))
-    while candidate in holidays:
+    while candidate in holidays or is_national_holiday(candidate):
         candidate += timedelta(days=1)
     return candidate
 

@@ -23,6 +23,7 @@ from consults.scheduling.models import (
     SpecialistSchedule,
     TimeOff,
 )
+from consults.scheduling.public_holidays import national_holidays
 from tests import factories
 from tests.conftest import Cast, vendor
 from tests.scheduling.engine_data import BASES, ZONES, intervals, rule_slots, rules
@@ -54,7 +55,8 @@ class World:
     base: datetime
     specialists: list[Specialist]
     others_in_room: list[Interval]  # the room's consults with a specialist not searched
-    holiday: date | None
+    holiday: date | None  # a national `Holiday` row, on top of the computed ones
+    closure: tuple[str, date] | None  # a closure of the station, the hospital or another
     now: datetime
     start: datetime
     limit: int
@@ -113,6 +115,13 @@ def worlds(draw: st.DrawFn) -> World:
         specialists=[draw(specialists(base)) for _ in range(draw(st.integers(1, 3)))],
         others_in_room=draw(st.lists(intervals(base), max_size=3)),
         holiday=draw(st.none() | st.dates(base.date(), base.date() + timedelta(days=DAYS))),
+        closure=draw(
+            st.none()
+            | st.tuples(
+                st.sampled_from(["station", "hospital", "hospital2"]),
+                st.dates(base.date(), base.date() + timedelta(days=DAYS)),
+            )
+        ),
         now=now,
         start=now + timedelta(minutes=draw(st.integers(0, 2 * 24 * 4)) * 15),
         limit=draw(st.integers(1, 25)),
@@ -159,6 +168,11 @@ def _store(world: World, cast: Cast) -> dict[int, Membership]:
     Holiday.objects.filter(facility=None).delete()
     if world.holiday:
         Holiday.objects.create(date=world.holiday, name_vi="Ngày lễ", name_en="Holiday")
+    if world.closure:
+        facility, day = world.closure
+        Holiday.objects.create(
+            date=day, facility=getattr(cast, facility), name_vi="Đóng cửa", name_en="Closed"
+        )
     for start, end in world.others_in_room:
         factories.make_consultation(
             patient=factories.make_patient(cast.station),
@@ -236,7 +250,13 @@ def brute_force(world: World, end: datetime) -> Answer:
     found = []
     for order, spec in enumerate(world.specialists):
         cal = spec.calendar
-        holidays = frozenset([world.holiday] if world.holiday else [])
+        # The searched specialists work at the hospital and the room is the station's: a
+        # closure of either closes the day, one of hospital2 does not.
+        closed = {world.holiday} if world.holiday else set()
+        if world.closure and world.closure[0] != "hospital2":
+            closed.add(world.closure[1])
+        national = national_holidays(world.start.date() - timedelta(days=2), end.date())
+        holidays = frozenset(closed | set(national))
         offering = Calendar(cal.key, cal.tz, cal.rules, cal.overrides, holidays=holidays)
         active = [b for b in spec.bookings if b.status in ACTIVE_STATUSES]
         per_day: dict[date, int] = {}
@@ -301,6 +321,7 @@ def test_the_brute_force_sees_what_it_is_meant_to_see(cast: Cast) -> None:
         specialists=[Specialist(cal, bookings)],
         others_in_room=[Interval(at(9), at(9, 30))],
         holiday=None,
+        closure=None,
         now=base,
         start=base,
         limit=5,

@@ -1,7 +1,7 @@
-"""Vietnamese national public holidays 2026–2027 (Labour Code 2019, art. 112, and the
-government's yearly day-off plans). Tết and Giỗ Tổ Hùng Vương follow the lunar calendar,
-so their solar dates move every year: 2026 is Bính Ngọ (mùng 1 Tết = 17/02/2026),
-2027 is Đinh Mùi (mùng 1 Tết = 06/02/2027). Editable in the admin; extend each year.
+"""Legacy: the hand list of national holidays 2026–2027 that migration 0002 seeded into
+`Holiday` and migration 0007 takes back out (national holidays now come from the
+`holidays` package, consults/scheduling/public_holidays.py). Kept only for those two
+migrations; not read at run time.
 """
 
 from datetime import date
