@@ -41,6 +41,16 @@ SpyNotification.requestPermission = () => {
   return Promise.resolve(RealNotification.permission);
 };
 window.Notification = SpyNotification;
+// While `offline` is set, the page's sockets go to a path that refuses them (a lost link).
+window.__sockets = [];
+const RealWebSocket = window.WebSocket;
+window.WebSocket = class extends RealWebSocket {
+  constructor(url, ...rest) {
+    const lost = window.__alerts.offline;
+    super(lost ? url.replace("/ws/notifications/", "/ws/nowhere/") : url, ...rest);
+    window.__sockets.push(this);
+  }
+};
 const start = OscillatorNode.prototype.start;
 OscillatorNode.prototype.start = function (...args) {
   window.__alerts.tones += 1;
@@ -109,7 +119,9 @@ def test_the_specialist_hears_sees_and_is_notified_when_their_patient_is_checked
     try:
         title = page.title()
         assert CHECKED_IN not in row(page, consult).inner_text()
-        assert page.evaluate("window.__alerts") == {"tones": 0, "notes": [], "asked": 0}
+        assert page.evaluate(
+            "[window.__alerts.tones, window.__alerts.notes, window.__alerts.asked]"
+        ) == [0, [], 0]
         assert page.locator("#chime-toggle").get_attribute("aria-pressed") == "true"
         assert page.locator("#notify-ask").is_hidden()  # already allowed: nothing to ask
 
@@ -158,6 +170,36 @@ def test_a_specialist_who_switched_the_chime_off_is_told_without_a_sound(
         wait_for_js(page, "window.__alerts.notes.length > 0 && document.title.startsWith('(1) ')")
         row(page, consult).locator(".badge", has_text=CHECKED_IN).wait_for(timeout=5_000)
         assert page.evaluate("window.__alerts.tones") == 0
+    finally:
+        page.context.close()
+
+
+# The link drops: the page sees what a real drop gives, 1006 (a close of its own would be 1000,
+# after which a page does not reconnect), and reconnects to nowhere until `offline` is unset.
+DROP = """
+window.__alerts.offline = true;
+const socket = window.__sockets.at(-1);
+const closed = socket.onclose;
+socket.onclose = null;
+socket.close();
+closed({ code: 1006 });
+"""
+
+
+def test_a_check_in_while_the_socket_was_down_is_announced_when_it_is_back(
+    cast: Any, daphne_server: Daphne, browser: Any, login: Any
+) -> None:
+    consult = consult_at(cast, 17)
+    page = open_agenda(browser, login, daphne_server, permissions=["notifications"])
+    try:
+        page.evaluate(DROP)
+        wait_for_js(page, "!document.querySelector('#alerts').dataset.live", timeout=5)
+        api_check_in(daphne_server, consult)  # no socket is there to hear it
+        assert page.evaluate("window.__alerts.notes.length") == 0
+        page.evaluate("window.__alerts.offline = false")
+        wait_for_js(page, "window.__alerts.notes.length > 0 && document.title.startsWith('(1) ')")
+        row(page, consult).locator(".badge", has_text=CHECKED_IN).wait_for(timeout=5_000)
+        assert page.evaluate("window.__alerts.notes.length") == 1
     finally:
         page.context.close()
 
