@@ -35,6 +35,7 @@ from consults.dashboard.access import can_see_dashboard
 from frontend.fields import day_error, parse_day
 from frontend.pages import error_text, form_fields, form_write, page_user, validated
 from frontend.views_account import login_continue
+from frontend.views_scheduling import agenda_rows, alerts_on
 from telehealth.codes import Code
 from telehealth.errors import AppError
 
@@ -90,6 +91,8 @@ def home(request: HttpRequest) -> HttpResponse:
         {
             "roles": user_roles(user),
             "consultations": consults,
+            "rows": agenda_rows(user, consults, timezone.localdate()),
+            "alerts": alerts_on(user),
             "show_dashboard": can_see_dashboard(user),
         },
     )

@@ -16,9 +16,15 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from clinics.access import parse_uuid, require_station_staff, station_ids_of, station_patient_get
+from clinics.access import (
+    hospital_ids_of,
+    parse_uuid,
+    require_station_staff,
+    station_ids_of,
+    station_patient_get,
+)
 from clinics.audit import Via, audit_patients_read
-from clinics.models import Facility, Patient, User
+from clinics.models import Facility, Membership, Patient, User
 from clinics.selectors import specialty_list, station_patient_list
 from consults.access import (
     can_check_in,
@@ -202,17 +208,24 @@ def agenda(request: HttpRequest) -> HttpResponse:
             "day": day,
             "span": span,
             "consultations": consults,
-            "rows": _rows(user, consults, today),
+            "rows": agenda_rows(user, consults, today),
             "requests": requests,
             "previous": day - timedelta(days=span),
             "next": day + timedelta(days=span),
             "is_station": bool(station_ids_of(user)),
+            "alerts": alerts_on(user),
             **waitlist_context(request, user),
         },
     )
 
 
-def _rows(
+def alerts_on(user: User) -> bool:
+    """Whether the page carries the check-in alerts (alerts.js): a specialist's pages, where
+    the /ws/notifications/ feed says that a patient of theirs is waiting."""
+    return bool(hospital_ids_of(user, Membership.Role.SPECIALIST))
+
+
+def agenda_rows(
     user: User, consults: list[Consultation], today: date
 ) -> list[tuple[Consultation, dict[str, bool]]]:
     """Each consult with what its row offers, in a fixed number of statements however many

@@ -46,3 +46,24 @@ def test_the_page_costs_the_same_with_5_and_with_50_patients(cast: Cast, url: st
     few = statements(cast.nurse, url)
     patients_with_consults(cast, 4, 49)
     assert statements(cast.nurse, url) == few
+
+
+def upcoming_consults(cast: Cast, first: int, last: int) -> None:
+    """Consults the specialist's home lists: from the next hour on, 20 minutes apart."""
+    start = timezone.now().replace(second=0, microsecond=0) + timedelta(hours=1)
+    for n in range(first, last):
+        factories.make_consultation(
+            patient=factories.make_patient(cast.station),
+            specialist=cast.specialist,
+            hospital=cast.hospital,
+            room=cast.room,
+            start=start + timedelta(minutes=20 * n),
+            minutes=15,
+        )
+
+
+def test_the_specialists_home_costs_the_same_with_5_and_with_50_consults(cast: Cast) -> None:
+    upcoming_consults(cast, 0, 5)
+    few = statements(cast.specialist, "/")
+    upcoming_consults(cast, 5, 50)
+    assert statements(cast.specialist, "/") == few

@@ -46,6 +46,6 @@ def test_every_script_that_opens_a_websocket_does_it_through_socket_js() -> None
         source = script.read_text()
         if script.name == "socket.js" or "/ws/" not in source:
             continue
-        assert re.search(r'from "(\.\./socket|\./signaling)\.js"', source), script.name
+        assert re.search(r'from "(\.\.?/socket|\./signaling)\.js"', source), script.name
         # The pre-call test is one timed attempt: its socket never reconnects.
         assert "new WebSocket(" not in source or script.name == "precall.js", script.name
