@@ -142,7 +142,7 @@ def test_the_specialist_hears_sees_and_is_notified_when_their_patient_is_checked
         assert note["body"] == f"{cast.station.name} · 14:00"  # station time, no patient name
         assert cast.patient.full_name not in json.dumps(note, ensure_ascii=False)
         link = row(page, consult).locator("a[data-action=room]")
-        assert link.get_attribute("href") == f"/room/{consult.external_id}/"
+        assert link.get_attribute("href") == f"/room/{consult.external_id}/prejoin/"
         assert link.inner_text() == "Vào cuộc gọi"
         assert page.evaluate("window.__alerts.asked") == 0  # never asked on load
         screenshot(page, "checked-in")
