@@ -8,7 +8,9 @@ PORT ?= 8000
 # Only for the test run; production sets its own SECRET_KEY.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-tests-only-insecure-key}
 
-.PHONY: demo test venv lint typecheck migrations-check pytest messages serve
+.PHONY: demo test venv lint typecheck migrations-check pytest messages serve bench \
+	bench-search bench-booking bench-setup bench-relay bench-flood bench-notes bench-soak \
+	bench-churn
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +55,39 @@ messages: venv
 	DEBUG=1 $(BIN)/python manage.py makemessages -l vi -l en --no-obsolete \
 		--ignore '.venv/*' --ignore 'tests/*' --ignore 'bench/*' --ignore 'artifacts/*'
 	DEBUG=1 $(BIN)/python manage.py compilemessages --ignore '.venv'
+
+# Benchmarks (docs/testing.md "Benchmarks"): each writes its section of bench/RESULTS.md with
+# its floor measured in the same run. They need PostgreSQL and Redis, as in CI:
+#   make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/th_bench \
+#              BENCH_REDIS_URL=redis://127.0.0.1:6379/12
+BENCH_DATABASE_URL ?= $${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/telehealth_bench}
+BENCH_REDIS_URL ?= $${REDIS_URL:-redis://127.0.0.1:6379/12}
+BENCH_RUN = DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) $(BIN)/python
+
+bench: bench-search bench-booking bench-setup bench-relay bench-flood bench-notes bench-soak \
+	bench-churn
+
+bench-search: venv
+	$(BENCH_RUN) bench/scheduling_search.py
+
+bench-booking: venv
+	$(BENCH_RUN) bench/scheduling_booking.py
+
+bench-setup: venv
+	$(BENCH_RUN) bench/room_setup.py
+
+bench-relay: venv
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	$(BENCH_RUN) bench/room_relay.py
+
+bench-flood: venv
+	$(BENCH_RUN) bench/room_flood.py
+
+bench-notes: venv
+	$(BENCH_RUN) bench/notes_live.py
+
+bench-soak: venv
+	$(BENCH_RUN) bench/soak_connections.py
+
+bench-churn: venv
+	$(BENCH_RUN) bench/layer_churn.py

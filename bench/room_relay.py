@@ -1,12 +1,15 @@
 """Signaling relay latency A → daphne → Redis → daphne → B through TWO daphne processes (the
-two peers of every room on different processes), the app's room against the F2 floor (a
-minimal Channels relay consumer on the same daphnes + Redis, measured in the same run), for
-a sweep of concurrent rooms. Writes bench/RESULTS.md and the plot bench/relay_latency.png.
+two peers of every room on different processes), the app's room against two floors measured
+in the same run: F2, a minimal Channels relay consumer on the same daphnes + Redis, and F1,
+the same hops without Channels (bench/relay_f1.py: a bare `websockets` server on each of two
+processes relaying through Redis pub/sub), for a sweep of concurrent rooms. Writes
+bench/RESULTS.md and the plot bench/relay_latency.png.
 
     DATABASE_URL=postgres://… REDIS_URL=redis://… .venv/bin/python bench/room_relay.py \
         [--rooms 1,50,100,200] [--seconds 15] [--no-plot]
 
-Budget (DESIGN.md): relay p50 ≤ 1.5 × F2's; p99 ≤ 10 ms with 200 rooms (400 sockets) active.
+Budget (DESIGN.md): relay p50 ≤ 1.5 × F2's and ≤ 2 × F1's; p99 ≤ 10 ms with 200 rooms (400
+sockets) active.
 The plot needs matplotlib (bench/requirements.txt).
 """
 
@@ -15,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,7 +27,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.room_common import ROOT, Server, django_setup, prepare, summary, write_section
+from bench.room_common import (
+    ROOT,
+    Server,
+    django_setup,
+    free_port,
+    prepare,
+    summary,
+    write_section,
+)
 
 # The whole run offers TOTAL_RATE offers a second (at most MAX_ROOM_RATE per room, under the
 # app's limit of 30/s): 200 rooms × 0.5/s = 100 frames/s, more than 400 sockets' steady
@@ -72,6 +84,25 @@ async def connect(url: str, cookie: str | None) -> Any:
     raise AssertionError("unreachable")
 
 
+KEEPALIVE: set[asyncio.Task[None]] = set()
+
+
+def keep_alive(ws: Any) -> None:
+    """Ping every heartbeat, as the room page does: the server removes a socket silent
+    for ROOM_PEER_TTL_SECONDS (4408), and a receiving peer sends nothing else."""
+    from websockets.exceptions import ConnectionClosed
+
+    async def beat() -> None:
+        with contextlib.suppress(ConnectionClosed):
+            while True:
+                await asyncio.sleep(10)
+                await ws.send(json.dumps({"type": "ping"}))
+
+    task = asyncio.ensure_future(beat())
+    KEEPALIVE.add(task)
+    task.add_done_callback(KEEPALIVE.discard)
+
+
 async def app_pair(
     a_server: Server, b_server: Server, consult: str, cookies: dict[str, str]
 ) -> tuple[Any, Any, str]:
@@ -81,9 +112,11 @@ async def app_pair(
     await a.send(json.dumps({"type": "hello"}))
     while json.loads(await a.recv())["type"] != "welcome":
         pass
+    keep_alive(a)
     b = await connect(b_server.ws + path, cookies["specialist"])
     await b.send(json.dumps({"type": "hello"}))
     welcome = json.loads(await b.recv())
+    keep_alive(b)
     # a must know b before it addresses it: wait for its peer_joined (sent through Redis).
     while json.loads(await a.recv())["type"] != "peer_joined":
         pass
@@ -93,6 +126,36 @@ async def app_pair(
 async def floor_pair(a_server: Server, b_server: Server) -> tuple[Any, Any, str]:
     a = await connect(f"{a_server.ws}/ws/floor/", None)
     b = await connect(f"{b_server.ws}/ws/floor/", None)
+    await a.recv()
+    target = json.loads(await b.recv())["me"]
+    return a, b, target
+
+
+class BareRelay:
+    """One F1 process (bench/relay_f1.py) on a free port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.ws = f"ws://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "relay_f1.py"), str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        if self.proc.stdout.readline().strip() != "ready":
+            self.stop()
+            raise RuntimeError("bench/relay_f1.py did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+async def bare_pair(a_server: BareRelay, b_server: BareRelay) -> tuple[Any, Any, str]:
+    a = await connect(f"{a_server.ws}/", None)
+    b = await connect(f"{b_server.ws}/", None)
     await a.recv()
     target = json.loads(await b.recv())["me"]
     return a, b, target
@@ -147,6 +210,7 @@ async def measure(pairs: list[tuple[Any, Any, str]], rate: float, seconds: float
 
 async def run(
     servers: tuple[Server, Server],
+    bare: tuple[BareRelay, BareRelay],
     consults: list[str],
     cookies: dict[str, str],
     sweep: list[int],
@@ -155,12 +219,14 @@ async def run(
     out: dict[int, dict[str, Any]] = {}
     for rooms in sweep:
         load = os.getloadavg()[0]
+        f1 = [await bare_pair(*bare) for _ in range(rooms)]
+        b = (await measure(f1, rate_for(rooms), seconds)).report()
         floor = [await floor_pair(*servers) for _ in range(rooms)]
         f = (await measure(floor, rate_for(rooms), seconds)).report()
         app = [await app_pair(*servers, c, cookies) for c in consults[:rooms]]
         a = (await measure(app, rate_for(rooms), seconds)).report()
         consults = consults[rooms:]
-        out[rooms] = {"floor": f, "app": a, "load": load}
+        out[rooms] = {"bare": b, "floor": f, "app": a, "load": load}
         print(rooms, json.dumps(out[rooms]), flush=True)
     return out
 
@@ -173,8 +239,9 @@ def plot(results: dict[int, dict[str, Any]], title: str) -> None:
 
     rooms = sorted(results)
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
-    for path, colour in (("floor", "tab:gray"), ("app", "tab:blue")):
-        label = "F2 minimal relay" if path == "floor" else "app room"
+    labels = {"bare": "F1 bare relay", "floor": "F2 minimal relay", "app": "app room"}
+    for path, colour in (("bare", "tab:green"), ("floor", "tab:gray"), ("app", "tab:blue")):
+        label = labels[path]
         for stat, style in (("p50", "-o"), ("p99", "--s")):
             ys = [results[r][path].get(stat, float("nan")) for r in rooms]
             ax.plot(rooms, ys, style, color=colour, label=f"{label} {stat}")
@@ -207,22 +274,27 @@ def main() -> None:
     consults, cookies = prepare(rooms=sum(sweep))
     load_before = os.getloadavg()
     servers = (Server(), Server())
+    bare = (BareRelay(), BareRelay())
     try:
-        results = asyncio.run(run(servers, consults, cookies, sweep, args.seconds))
+        results = asyncio.run(run(servers, bare, consults, cookies, sweep, args.seconds))
     finally:
-        for server in servers:
+        for server in (*servers, *bare):
             server.stop()
     rows = []
     for rooms in sweep:
-        f, a = results[rooms]["floor"], results[rooms]["app"]
+        b, f, a = (results[rooms][k] for k in ("bare", "floor", "app"))
         rows.append(
             f"| {rooms} | {2 * rooms} | {rate_for(rooms):g} | {results[rooms]['load']:.1f} "
+            f"| {b['p50']:.2f} / {b['p99']:.2f} "
             f"| {f['p50']:.2f} / {f['p99']:.2f} | {a['p50']:.2f} / {a['p99']:.2f} "
-            f"| {a['p50'] / f['p50']:.2f}× | {a['n']} / {a['sent']} | {_errors(a)} "
-            f"| {f['n']} / {f['sent']} |"
+            f"| {a['p50'] / b['p50']:.2f}× | {a['p50'] / f['p50']:.2f}× "
+            f"| {a['n']} / {a['sent']} | {_errors(a)} | {f['n']} / {f['sent']} "
+            f"| {b['n']} / {b['sent']} |"
         )
     ratios = {r: results[r]["app"]["p50"] / results[r]["floor"]["p50"] for r in sweep}
     ok_ratio = all(v <= 1.5 for v in ratios.values())
+    bare_ratios = {r: results[r]["app"]["p50"] / results[r]["bare"]["p50"] for r in sweep}
+    ok_bare = all(v <= 2 for v in bare_ratios.values())
     top = max(sweep)
     p99_line = (
         f"Budget p99 ≤ 10 ms with 200 rooms: "
@@ -234,16 +306,21 @@ def main() -> None:
         [
             "Signaling relay A → daphne 1 → Redis → daphne 2 → B: the two peers of every room",
             "on different daphne processes (one Redis), loopback. F2 = a minimal Channels relay",
-            "consumer (bench/room_asgi.py) on the same two daphnes + Redis, measured in the",
-            "same run just before the app at each size. Latency = client send → peer receive",
+            "consumer (bench/room_asgi.py) on the same two daphnes + Redis; F1 = the same hops",
+            "without Channels (bench/relay_f1.py: a bare `websockets` server in each of two",
+            "processes, Redis pub/sub); both measured in the same run just before the app at",
+            "each size. Latency = client send → peer receive",
             f"(ms); {args.seconds:g} s per stage; load = 1-minute load average as the stage "
             f"began (before the run: {load_before[0]:.1f}).",
             "",
-            "| rooms | sockets | offers/s/room | load | F2 p50 / p99 | app p50 / p99 "
-            "| app p50 ÷ F2 p50 | app received / sent | app errors | F2 received / sent |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| rooms | sockets | offers/s/room | load | F1 p50 / p99 | F2 p50 / p99 "
+            "| app p50 / p99 | app ÷ F1 p50 | app ÷ F2 p50 | app received / sent | app errors "
+            "| F2 received / sent | F1 received / sent |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
+            f"Budget p50 ≤ 2 × F1 at every size: {'met' if ok_bare else 'NOT met'} "
+            f"(ratios {', '.join(f'{r}: {v:.2f}×' for r, v in bare_ratios.items())}). "
             f"Budget p50 ≤ 1.5 × F2 at every size: {'met' if ok_ratio else 'NOT met'} "
             f"(ratios {', '.join(f'{r}: {v:.2f}×' for r, v in ratios.items())}). {p99_line}",
             f"WebSocket handshakes retried (dropped by a loaded daphne): {HANDSHAKE_RETRIES[0]}.",
