@@ -123,14 +123,6 @@ async def app_pair(
     return a, b, welcome["peer"]
 
 
-async def floor_pair(a_server: Server, b_server: Server) -> tuple[Any, Any, str]:
-    a = await connect(f"{a_server.ws}/ws/floor/", None)
-    b = await connect(f"{b_server.ws}/ws/floor/", None)
-    await a.recv()
-    target = json.loads(await b.recv())["me"]
-    return a, b, target
-
-
 class BareRelay:
     """One F1 process (bench/relay_f1.py) on a free port."""
 
@@ -153,9 +145,12 @@ class BareRelay:
         self.proc.wait(timeout=10)
 
 
-async def bare_pair(a_server: BareRelay, b_server: BareRelay) -> tuple[Any, Any, str]:
-    a = await connect(f"{a_server.ws}/", None)
-    b = await connect(f"{b_server.ws}/", None)
+async def floor_pair(
+    a_server: Server | BareRelay, b_server: Server | BareRelay, path: str = "/ws/floor/"
+) -> tuple[Any, Any, str]:
+    """A pair on a floor relay (F2 at /ws/floor/, F1 at /): both say `{"me": id}` first."""
+    a = await connect(f"{a_server.ws}{path}", None)
+    b = await connect(f"{b_server.ws}{path}", None)
     await a.recv()
     target = json.loads(await b.recv())["me"]
     return a, b, target
@@ -219,7 +214,7 @@ async def run(
     out: dict[int, dict[str, Any]] = {}
     for rooms in sweep:
         load = os.getloadavg()[0]
-        f1 = [await bare_pair(*bare) for _ in range(rooms)]
+        f1 = [await floor_pair(*bare, path="/") for _ in range(rooms)]
         b = (await measure(f1, rate_for(rooms), seconds)).report()
         floor = [await floor_pair(*servers) for _ in range(rooms)]
         f = (await measure(floor, rate_for(rooms), seconds)).report()
