@@ -439,6 +439,9 @@ NOTES_MAX_FRAME_BYTES = env_int("NOTES_MAX_FRAME_BYTES", 384 * 1024)
 NOTES_RATE_BURST = env_int("NOTES_RATE_BURST", 40)
 NOTES_RATE_PER_SECOND = env_int("NOTES_RATE_PER_SECOND", 20)
 NOTES_RECHECK_SECONDS = env_int("NOTES_RECHECK_SECONDS", 15)
+# After a 4429 the same browser session or client address may not open a socket for this long
+# (consults/realtime/cooldown.py); 0 turns the cool-down off.
+RATE_LIMIT_COOLDOWN_SECONDS = env_int("RATE_LIMIT_COOLDOWN_SECONDS", 15)
 FEED_RECHECK_SECONDS = env_int("FEED_RECHECK_SECONDS", 15)
 if ROOM_HEARTBEAT_SECONDS * 2 > ROOM_PEER_TTL_SECONDS:
     raise ImproperlyConfigured(

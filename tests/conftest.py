@@ -53,6 +53,25 @@ def _fresh_channel_layer() -> None:
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_cooldown_left() -> None:
+    """A 4429 holds the client's address (127.0.0.1 for every test) for
+    RATE_LIMIT_COOLDOWN_SECONDS: no test starts inside an earlier test's cool-down."""
+    from consults.realtime.cooldown import cooldown_clear
+
+    cooldown_clear()
+    if ON_REDIS:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        try:
+            keys = list(client.scan_iter(match="*:cooldown:*", count=1000))
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+
 @dataclass
 class Cast:
     station: Facility

@@ -15,7 +15,8 @@ from channels.middleware import BaseMiddleware
 from channels.sessions import CookieMiddleware, SessionMiddleware
 from django.utils.functional import LazyObject
 
-from consults.realtime.guard import DATABASE_ERRORS
+from consults.realtime.cooldown import CooldownGate
+from consults.realtime.failures import DATABASE_ERRORS
 
 
 class UserUnavailable(LazyObject):
@@ -39,5 +40,6 @@ class SessionAuth(AuthMiddleware):
 
 
 def session_auth_stack(inner: Any) -> BaseMiddleware:
-    """`channels.auth.AuthMiddlewareStack`, with `SessionAuth`."""
-    return CookieMiddleware(SessionMiddleware(SessionAuth(inner)))
+    """`channels.auth.AuthMiddlewareStack`, with `SessionAuth`, and the cool-down's gate
+    between the cookies (which it reads) and the session (which reads the database)."""
+    return CookieMiddleware(CooldownGate(SessionMiddleware(SessionAuth(inner))))

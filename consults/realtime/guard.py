@@ -18,20 +18,16 @@ session idle past SESSION_IDLE_MINUTES is refused on connect and closed by the r
 `session_expired`), and the frames a person sends stamp the session's `last_seen`, at most
 once per `touch_interval()`.
 
-Redis and the database may fail under a socket (docs/signaling.md "When Redis or the database
-fails"). The guard runs Channels' consumer loop itself so that neither kills the consumer with
-a traceback: a failed channel-layer read, or a `SERVICE_ERRORS` failure inside a handler, is
-logged once and answered by the rule of `Guarded.failure_answer` (a refusal 4503, an `error`
-frame, or, on the way out, nothing) and the disconnect handler still runs.
+A 4429 also starts the socket's cool-down (consults.realtime.cooldown): its `rate_limited`
+error carries `retry_after`, and a socket opened before then is refused before the database
+is asked. Redis and the database may fail under a socket: the guard runs Channels' consumer
+loop itself so that neither kills the consumer with a traceback, and answers each failure by
+the rule of consults.realtime.failures.
 """
 
 import asyncio
 import json
-import logging
 import time
-from collections import deque
-from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -41,142 +37,26 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer, JsonWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
-from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext_lazy as _
-from redis.exceptions import RedisError
 
 from clinics.sessions import SessionState, session_seen, session_state, touch_interval
 from consults.realtime.close import CloseCode, RoomDenied
+from consults.realtime.cooldown import cooldown_seconds, cooldown_start
 from consults.realtime.events import error_frame
+from consults.realtime.failures import (
+    LAYER_ERRORS,
+    SERVICE_ERRORS,
+    UNAVAILABLE,
+    UNAVAILABLE_MESSAGE,
+    Answer,
+    FailureRule,
+)
 from consults.realtime.groups import session_group
+from consults.realtime.inbox import Inbox, Limits
 from telehealth import metrics
 from telehealth.codes import Code
 
-log = logging.getLogger(__name__)
-
-REFUSED = "guard.refused"
-RECHECK = "guard.recheck"
 LAYER_LOST = "guard.layer_lost"
-
-# Redis away or restarting (redis-py's errors; the builtin ones where a socket fails under it).
-LAYER_ERRORS: tuple[type[Exception], ...] = (RedisError, ConnectionError, TimeoutError)
-# The database away: a terminated connection, a pool that lent none within its timeout
-# ("couldn't get a connection after 3.00 sec"). Not IntegrityError or DataError: those are
-# bugs, and stay loud.
-DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
-SERVICE_ERRORS = LAYER_ERRORS + DATABASE_ERRORS
-UNAVAILABLE = RoomDenied(CloseCode.SERVICE_UNAVAILABLE, Code.SERVICE_UNAVAILABLE)
-UNAVAILABLE_MESSAGE = _("The server is briefly unavailable; try again.")
-
-
-class Answer(Enum):
-    """What a failure of Redis or the database does to the socket."""
-
-    REFUSE = "refuse"  # `error` service_unavailable, then close 4503: the client reconnects
-    ERROR = "error"  # `error` service_unavailable for this frame; the socket stays open
-    STOP = "stop"  # on the way out: logged, the consumer ends as it would have
-    NOTHING = "nothing"  # a timer or a periodic re-check: logged, the next one tries again
-
-
-class TokenBucket:
-    """`burst` frames at once, refilled at `rate` frames per second."""
-
-    def __init__(self, burst: float, rate: float) -> None:
-        self.capacity, self.rate = burst, rate
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-@dataclass(frozen=True)
-class Limits:
-    """One socket's limits. `too_large` is the message of its `frame_too_large` error."""
-
-    max_frame_bytes: int
-    burst: float
-    per_second: float
-    too_large: Any
-    recheck_seconds: float | None = None  # None: the consumer re-checks access its own way
-
-
-def frame_bytes(message: dict[str, Any]) -> int:
-    text = message.get("text")
-    return len(text.encode()) if text is not None else len(message.get("bytes") or b"")
-
-
-class Inbox:
-    """The consumer's `receive`, read as frames arrive (see the module's docstring)."""
-
-    def __init__(self, receive: Any, limits: Limits) -> None:
-        self.receive = receive
-        self.limits = limits
-        self.bucket = TokenBucket(limits.burst, limits.per_second)
-        self.queue: deque[dict[str, Any]] = deque()
-        self.ready = asyncio.Event()
-        self.failure: BaseException | None = None
-        self.flooded = False
-        # When the client last sent a frame, stamped on arrival: a socket whose consumer is
-        # busy is not a silent one (the room's heartbeat, consults/room/heartbeat.py).
-        self.last_frame_at = time.monotonic()
-        self.tasks = [asyncio.ensure_future(self._pump())]
-        if limits.recheck_seconds:
-            self.tasks.append(asyncio.ensure_future(self._recheck(limits.recheck_seconds)))
-
-    async def _pump(self) -> None:
-        try:
-            while True:
-                self.arrived(await self.receive())
-        except Exception as exc:  # handed to the consumer's next read
-            self.failure = exc
-            self.ready.set()
-
-    async def _recheck(self, every: float) -> None:
-        while True:
-            await asyncio.sleep(every)
-            if not any(m["type"] == RECHECK for m in self.queue):
-                self.put({"type": RECHECK})
-
-    def arrived(self, message: dict[str, Any]) -> None:
-        if message["type"] != "websocket.receive":
-            self.put(message)
-            return
-        if self.flooded:
-            return  # the socket is closing: what the flood still sends is dropped
-        self.last_frame_at = time.monotonic()
-        if not self.bucket.take():
-            self.flooded = True
-            self.queue = deque(
-                m for m in self.queue if m["type"] not in ("websocket.receive", REFUSED)
-            )
-            self.queue.appendleft({"type": REFUSED, "code": Code.RATE_LIMITED})
-            self.ready.set()
-            return
-        if frame_bytes(message) > self.limits.max_frame_bytes:
-            message = {"type": REFUSED, "code": Code.FRAME_TOO_LARGE}
-        self.put(message)
-
-    def put(self, message: dict[str, Any]) -> None:
-        self.queue.append(message)
-        self.ready.set()
-
-    async def __call__(self) -> dict[str, Any]:
-        while not self.queue:
-            if self.failure is not None:
-                raise self.failure
-            self.ready.clear()
-            await self.ready.wait()
-        return self.queue.popleft()
-
-    def close(self) -> None:
-        for task in self.tasks:
-            task.cancel()
 
 
 def _session_key(scope: dict[str, Any]) -> str | None:
@@ -248,8 +128,11 @@ def frame_type(message: dict[str, Any]) -> str | None:
     return kind[:64] if isinstance(kind, str) else None
 
 
-class Guarded:
+class Guarded(FailureRule):
     """What both guards share: the consumer loop and the rule for service failures."""
+
+    flood = RoomDenied(CloseCode.RATE_LIMITED, Code.RATE_LIMITED)
+    flood_message = _("Too many frames; slow down.")
 
     closing = False
     session_key: str | None = None
@@ -257,8 +140,6 @@ class Guarded:
     touched_at = 0.0  # when a frame last had the session stamped (or checked), monotonic
     inbox: Inbox
     refused_with: int | None = None  # the close code of the guard's own refusal
-    layer_failed = False  # the channel layer failed under this socket: it is closing
-    failure_logged = False
     # Set by Channels' consumer classes, which come after this one in a guard's bases.
     _sync: bool
     channel_layer_alias: str
@@ -301,26 +182,6 @@ class Guarded:
             return {"type": LAYER_LOST}
         return message
 
-    def log_failure(self, exc: BaseException, during: str) -> None:
-        """One line per socket, no traceback: an outage fails every socket of the process
-        alike, and its cause is the service's, not this code's."""
-        if self.failure_logged:
-            return
-        self.failure_logged = True
-        log.warning(
-            "%s failed during %s on %s: %s: %s",
-            "Redis" if isinstance(exc, LAYER_ERRORS) else "The database",
-            during,
-            self.scope.get("path"),
-            type(exc).__name__,
-            exc,
-        )
-
-    def refuses_on_failure(self, message: dict[str, Any]) -> bool:
-        """Whether a failure while handling this message refuses the socket: on connect
-        (a consumer that does more before it is let in says so, as the room's `hello`)."""
-        return message["type"] == "websocket.connect"
-
     def activity_due(self, message: dict[str, Any]) -> bool:
         """Whether this message is a person's frame that should stamp the session now: at
         most once per `touch_interval()` per socket, so the relay path almost never reads
@@ -334,21 +195,6 @@ class Guarded:
             return False
         self.touched_at = now
         return True
-
-    def failure_answer(self, message: dict[str, Any], exc: BaseException) -> Answer:
-        """docs/signaling.md "When Redis or the database fails": a socket that lost Redis
-        is deaf to its groups, so it is refused whatever it was doing; a database failure
-        refuses a socket being let in and answers a frame with an error; on the way out,
-        nothing is owed (presence has a TTL)."""
-        kind = message["type"]
-        if isinstance(exc, LAYER_ERRORS):
-            self.layer_failed = True
-        self.log_failure(exc, kind)
-        if kind == "websocket.disconnect":
-            return Answer.STOP
-        if self.layer_failed or self.refuses_on_failure(message):
-            return Answer.REFUSE
-        return Answer.ERROR if kind == "websocket.receive" else Answer.NOTHING
 
 
 class AsyncSocket(Guarded, AsyncWebsocketConsumer):
@@ -381,22 +227,23 @@ class AsyncSocket(Guarded, AsyncWebsocketConsumer):
     async def send_frame(self, frame: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(frame))
 
-    async def error(self, code: Code, message: Any, ref: str | None = None) -> None:
-        await self.send_frame(error_frame(code, message, ref))
+    async def error(self, code: Code, message: Any, ref: str | None = None, **extra: Any) -> None:
+        await self.send_frame(error_frame(code, message, ref, **extra))
 
-    async def deny(self, denied: RoomDenied, message: Any = None) -> None:
+    async def deny(self, denied: RoomDenied, message: Any = None, **extra: Any) -> None:
         """The `error` frame, then the close: the socket is refused or ended."""
         if self.closing:
             return
         self.closing = True
         self.refused_with = denied.close_code
-        await self.error(denied.code, message or denied.code)
+        await self.error(denied.code, message or denied.code, **extra)
         await self.close(code=denied.close_code)
 
     async def guard_refused(self, event: dict[str, Any]) -> None:
         if event["code"] == Code.RATE_LIMITED:
-            denied = RoomDenied(CloseCode.RATE_LIMITED, Code.RATE_LIMITED)
-            await self.deny(denied, _("Too many frames; slow down."))
+            if not self.closing:
+                await cooldown_start(self.scope)
+            await self.deny(self.flood, self.flood_message, retry_after=cooldown_seconds())
         elif not self.closing:
             await self.error(Code.FRAME_TOO_LARGE, self.guard_limits().too_large)
 
@@ -482,20 +329,19 @@ class SyncSocket(Guarded, JsonWebsocketConsumer):
     def error(self, code: Code, message: Any, ref: str | None = None, **extra: Any) -> None:
         self.send_json(error_frame(code, message, ref, **extra))
 
-    def deny(self, denied: RoomDenied, message: Any = None) -> None:
+    def deny(self, denied: RoomDenied, message: Any = None, **extra: Any) -> None:
         if self.closing:
             return
         self.closing = True
         self.refused_with = denied.close_code
-        self.error(denied.code, message or denied.code)
+        self.error(denied.code, message or denied.code, **extra)
         self.close(code=denied.close_code)
 
     def guard_refused(self, event: dict[str, Any]) -> None:
         if event["code"] == Code.RATE_LIMITED:
-            self.deny(
-                RoomDenied(CloseCode.RATE_LIMITED, Code.RATE_LIMITED),
-                _("Too many frames; slow down."),
-            )
+            if not self.closing:
+                async_to_sync(cooldown_start)(self.scope)
+            self.deny(self.flood, self.flood_message, retry_after=cooldown_seconds())
         elif not self.closing:
             self.error(Code.FRAME_TOO_LARGE, self.guard_limits().too_large)
 

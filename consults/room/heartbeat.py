@@ -30,7 +30,7 @@ from django.conf import settings
 
 from consults.realtime.close import CloseCode, RoomDenied
 from consults.realtime.groups import room_group
-from consults.realtime.guard import Inbox
+from consults.realtime.inbox import Inbox
 from consults.room import presence
 from consults.room.access import Participant
 from telehealth.codes import Code

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consults.realtime.guard import frame_bytes
+from consults.realtime.inbox import frame_bytes
 from consults.room.protocol import FRAMES, MAX_SDP, ProtocolError, parse_frame, validate
 
 
