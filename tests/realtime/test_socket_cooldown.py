@@ -123,9 +123,7 @@ async def test_the_refusal_runs_no_query(sockets: Sockets, nurse: str) -> None:
     assert seen == []
 
 
-async def test_the_same_session_is_held_from_another_address(
-    sockets: Sockets, nurse: str
-) -> None:
+async def test_the_same_session_is_held_from_another_address(sockets: Sockets, nurse: str) -> None:
     await sockets.flooded(nurse, "10.0.0.1")
     assert (await sockets.refused(nurse, "10.0.0.2"))["code"] == "rate_limited"
 

@@ -53,13 +53,20 @@ FINAL_CLOSE_CODES = frozenset(CloseCode) - {
 } | {1009}
 
 
+def retry_after_of(frame: dict[str, Any]) -> float:
+    """The cool-down a 4429's `error` frame names, in seconds (0 if none)."""
+    value = frame.get("retry_after") if frame.get("type") == "error" else None
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
 class NotWelcomed(RuntimeError):
     """The server answered `hello` with something other than `welcome` (a refusal), and
-    closed the socket with `close_code`."""
+    closed the socket with `close_code`; `retry_after`: the seconds it asked us to wait."""
 
-    def __init__(self, message: str, close_code: int | None) -> None:
+    def __init__(self, message: str, close_code: int | None, retry_after: float = 0) -> None:
         super().__init__(message)
         self.close_code = close_code
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -115,6 +122,7 @@ class RoomClient:
         self.joined_at = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._reconnecting: asyncio.Task[None] | None = None
+        self.retry_after = 0.0  # from the last `rate_limited` error (docs/signaling.md)
 
     # --- HTTP ----------------------------------------------------------------------
     def _post(self, path: str, body: dict[str, Any] | None, token: str | None) -> dict[str, Any]:
@@ -158,7 +166,7 @@ class RoomClient:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(ws.wait_closed(), 2)
             await ws.close()
-            raise NotWelcomed(f"not welcomed: {welcome}", ws.close_code)
+            raise NotWelcomed(f"not welcomed: {welcome}", ws.close_code, retry_after_of(welcome))
         for task in self._tasks:
             task.cancel()
         for peer in list(self.links):
@@ -187,6 +195,7 @@ class RoomClient:
             async for text in ws:
                 frame = json.loads(text)
                 self.frames_in.append(frame)
+                self.retry_after = retry_after_of(frame) or self.retry_after
                 if frame.get("seq") != self.seq + 1:
                     self.seq_gaps += 1
                 self.seq = frame.get("seq", self.seq)
@@ -202,15 +211,18 @@ class RoomClient:
 
     async def _reconnect(self) -> None:
         """Jittered exponential backoff, as the room page: 0.5 s, 1 s, 2 s … ≤ 15 s, ×(0.5–1.5)."""
-        attempt = 0
+        attempt, wait_at_least = 0, self.retry_after
+        self.retry_after = 0.0
         while not self.stopped:
-            await asyncio.sleep(min(15.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.5))
-            attempt += 1
+            delay = min(15.0, 0.5 * 2**attempt) * random.uniform(0.5, 1.5)
+            await asyncio.sleep(max(delay, wait_at_least))
+            attempt, wait_at_least = attempt + 1, 0.0
             try:
                 await self.join()
                 return
             except NotWelcomed as refused:
                 self.reconnect_errors.append(str(refused))
+                wait_at_least = refused.retry_after
                 if refused.close_code in FINAL_CLOSE_CODES:
                     return
             except urllib.error.HTTPError as error:

@@ -22,6 +22,7 @@ export class ReconnectingSocket {
     this.attempt = 0;
     this.stopped = false;
     this.ws = null;
+    this.retryAfter = 0; // seconds the server asked us to wait (docs/signaling.md "Limits")
   }
 
   async open() {
@@ -30,7 +31,12 @@ export class ReconnectingSocket {
     const ws = new WebSocket(socketUrl(this.path));
     this.ws = ws;
     ws.onopen = () => this.on.open?.(value);
-    ws.onmessage = (e) => this.on.frame?.(JSON.parse(e.data));
+    ws.onmessage = (e) => {
+      const frame = JSON.parse(e.data);
+      // A 4429's error names the cool-down: reconnecting sooner is refused again.
+      if (frame.type === "error" && Number.isFinite(frame.retry_after)) this.retryAfter = frame.retry_after;
+      this.on.frame?.(frame);
+    };
     ws.onclose = (e) => this.onClose(e.code);
   }
 
@@ -43,7 +49,8 @@ export class ReconnectingSocket {
       this.on.closed?.({ code });
       return;
     }
-    const delay = backoff(this.attempt++);
+    const delay = Math.max(backoff(this.attempt++), this.retryAfter * 1000);
+    this.retryAfter = 0;
     this.on.reconnecting?.({ code, delay });
     setTimeout(() => this.open(), delay);
   }
