@@ -413,8 +413,28 @@ STORAGES = {
     "attachments": _attachments,
 }
 
-ICE_SERVERS: list[dict[str, object]] = json.loads(env_str("ICE_SERVERS", "[]"))
+# STUN and TURN (docs/deploy.md "coturn"): comma lists, one plain line each in the environment
+# file, which systemd and a shell (`set -a; . /etc/telehealth/env`) both read. ICE_SERVERS
+# (a JSON list of RTCIceServer dicts) remains for anything the lists cannot say.
 TURN_SECRET = env_str("TURN_SECRET")
+STUN_URLS = env_list("STUN_URLS", [])
+TURN_URLS = env_list("TURN_URLS", [])
+if env_str("ICE_SERVERS") and (STUN_URLS or TURN_URLS):
+    raise ImproperlyConfigured("Set either ICE_SERVERS (JSON) or STUN_URLS/TURN_URLS, not both")
+for _url in STUN_URLS:
+    if not _url.startswith(("stun:", "stuns:")):
+        raise ImproperlyConfigured(f"STUN_URLS entries start with stun: or stuns:, got {_url!r}")
+for _url in TURN_URLS:
+    if not _url.startswith(("turn:", "turns:")):
+        raise ImproperlyConfigured(f"TURN_URLS entries start with turn: or turns:, got {_url!r}")
+if TURN_URLS and not TURN_SECRET:
+    # coturn with use-auth-secret relays only for credentials minted with its secret.
+    raise ImproperlyConfigured("TURN_URLS needs TURN_SECRET (coturn's static-auth-secret)")
+ICE_SERVERS: list[dict[str, object]] = json.loads(env_str("ICE_SERVERS") or "[]")
+if STUN_URLS:
+    ICE_SERVERS.append({"urls": STUN_URLS})
+if TURN_URLS:
+    ICE_SERVERS.append({"urls": TURN_URLS})
 
 # The sockets (docs/signaling.md "Limits"). Frame limits are in bytes of UTF-8; a frame above
 # WEBSOCKET_MAX_MESSAGE_BYTES never reaches the app: daphne (autobahn) fails the connection
