@@ -76,3 +76,8 @@ def _is_page(callback: Any) -> bool:
 
 def ws_routes() -> list[str]:
     return [_template(str(p.pattern)) for p in websocket_urlpatterns]
+
+
+def allowed_methods(view: Any) -> list[str] | None:
+    """The methods a function view takes (lower case); None when no decorator limits them."""
+    return _allowed(view)
