@@ -6,6 +6,7 @@ screenshots of every page checked go to artifacts/."""
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from consults.models import Consultation
 from consults.room.models import RoomPeer
@@ -46,9 +47,14 @@ def test_the_consult_pages_have_no_serious_or_critical_axe_violation(
         login(station, daphne_server, "nurse")
         login(specialist, daphne_server, "specialist")
 
+        # The consult's day and week: rows with their actions (check-in, join), not an empty day.
+        day = timezone.localtime(consultation.start).date().isoformat()
         for page, who in ((station, "station"), (specialist, "specialist")):
-            page.goto(f"{daphne_server.url}/agenda/")
+            page.goto(f"{daphne_server.url}/agenda/?day={day}")
+            page.wait_for_selector("tr[data-consultation]")
             check(page, f"agenda-{who}")
+        specialist.goto(f"{daphne_server.url}/agenda/?day={day}&span=week")
+        check(specialist, "agenda-week")
         station.goto(f"{daphne_server.url}/book/")
         check(station, "booking")
         station.goto(f"{daphne_server.url}/consultations/{consultation.external_id}/notes/")
@@ -82,7 +88,7 @@ def test_the_consult_pages_have_no_serious_or_critical_axe_violation(
         wait_until(lambda: not peers.exists(), within=15)
 
     assert {name: v for name, v in found.items() if v} == {}
-    assert len(found) == 10
+    assert len(found) == 11
 
 
 def test_the_audit_reports_a_serious_violation_when_there_is_one(
