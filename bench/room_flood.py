@@ -148,6 +148,15 @@ async def run(
     floor = await floor_socket(server)
     await app_round_trip(fifth, 0)
 
+    async def heartbeat() -> None:
+        # The fifth room stays a live peer while F2 is sampled (a silent one is closed 4408
+        # after ROOM_PEER_TTL_SECONDS); its pongs are skipped by app_round_trip.
+        while True:
+            await asyncio.sleep(5)
+            await fifth.send(json.dumps({"type": "ping", "t": -1}))
+
+    beating = asyncio.ensure_future(heartbeat())
+
     async def app(n: int) -> float:
         return await app_round_trip(fifth, n)
 
@@ -165,6 +174,7 @@ async def run(
         a, count = await stage(flood, server, consults[:FLOODERS], cookies, app, rate, seconds)
         out[name] = {"floor": f, "app": a, "count": count, "load": load}
         print(name, json.dumps(out[name]), flush=True)
+    beating.cancel()
     await fifth.close()
     await floor[0].close()
     return out

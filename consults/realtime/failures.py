@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from consults.realtime.close import CloseCode, RoomDenied
 from telehealth.codes import Code
 
+# The guard's logger, as before this module was split out of it (log filters name it).
 log = logging.getLogger("consults.realtime.guard")
 
 # Redis away or restarting (redis-py's errors; the builtin ones where a socket fails under it).
