@@ -33,7 +33,7 @@ export class ReconnectingSocket {
     ws.onopen = () => this.on.open?.(value);
     ws.onmessage = (e) => {
       const frame = JSON.parse(e.data);
-      // A 4429's error names the cool-down: reconnecting sooner is refused again.
+      // A rate limit's error names the cool-down: reconnecting sooner is refused again.
       if (frame.type === "error" && Number.isFinite(frame.retry_after)) this.retryAfter = frame.retry_after;
       this.on.frame?.(frame);
     };
