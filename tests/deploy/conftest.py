@@ -1,5 +1,5 @@
 """The deploy suite's fixtures: the end-to-end ones it shares (tests/e2e/conftest.py)."""
 
-from tests.e2e.conftest import loopback_ice, start_daphne
+from tests.e2e.conftest import loopback_ice, redis_server, start_daphne
 
-__all__ = ["loopback_ice", "start_daphne"]
+__all__ = ["loopback_ice", "redis_server", "start_daphne"]
