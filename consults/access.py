@@ -149,8 +149,10 @@ is_assigned_specialist = Policy(T.SPECIALIST)
 can_check_in = Policy(T.ADMIN | T.STATION)
 # A no-show is recorded by the side that saw it: the station (or an admin for it), the specialist.
 can_record_no_show = Policy(T.ADMIN | T.STATION | T.SPECIALIST)
-# Reschedule, technical failure: the station, its hospital's coordinators, administrators.
+# Reschedule: the station, its hospital's coordinators, administrators.
 can_manage = Policy(T.ADMIN | T.STATION | T.COORDINATOR)
+# A technical failure is seen from both ends of the call, and by the coordinators watching it.
+can_record_failure = Policy(T.ADMIN | T.STATION | T.COORDINATOR | T.SPECIALIST)
 # Whoever may manage the consult, and its specialist.
 can_cancel = Policy(T.ADMIN | T.STATION | T.COORDINATOR | T.SPECIALIST)
 # Ending the call completes the consult, a clinical act: only its specialist.

@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path(
         "consultations/<str:id>/no-show/", scheduling.NoShow.as_view(), name="consultation-no-show"
     ),
+    path("consultations/<str:id>/failed/", scheduling.Failed.as_view(), name="consultation-failed"),
     path(
         "consultations/<str:id>/reschedule/",
         scheduling.Reschedule.as_view(),

@@ -1,5 +1,6 @@
 """The programme dashboard page: a month range form, an SVG chart drawn here, the table."""
 
+import math
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,12 @@ from telehealth.errors import AppError
 
 # Stacked from the bottom; each has a CSS class in dashboard.css and a legend entry.
 SERIES = ("completed", "no_shows", "failed", "cancelled", "upcoming_or_open")
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 260, 36, 28, 10
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 264, 36, 34, 10
+# A month label ("03/2026") at the axis' 14-unit font is about 56 units wide; labels are
+# at least this far apart, centre to centre, so that none touches the next; they hang low
+# enough below the axis that the first one clears the y-axis' "0" (LABEL_DROP).
+LABEL_SPACING = 72
+LABEL_DROP = 24
 
 
 def _series_labels() -> dict[str, str]:
@@ -49,7 +55,7 @@ def chart(totals: list[dict[str, Any]]) -> dict[str, Any]:
     plot_h = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(totals), 1)
     bar_w = max(slot * 0.7, 2)
-    label_every = max(1, len(totals) // 8)
+    label_every = max(1, math.ceil(LABEL_SPACING / slot))
     bars = []
     for i, total in enumerate(totals):
         x = LEFT + i * slot + (slot - bar_w) / 2
@@ -80,7 +86,7 @@ def chart(totals: list[dict[str, Any]]) -> dict[str, Any]:
         "height": HEIGHT,
         "left": LEFT,
         "base": HEIGHT - BOTTOM,
-        "label_y": HEIGHT - BOTTOM + 16,
+        "label_y": HEIGHT - BOTTOM + LABEL_DROP,
         "bars": bars,
         "ticks": ticks if top > 1 else ticks[::2],
     }

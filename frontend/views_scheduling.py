@@ -35,7 +35,7 @@ from consults.access import (
 )
 from consults.models import Consultation
 from consults.room.access import JOINABLE
-from consults.scheduling import selectors, services, triage
+from consults.scheduling import attendance, selectors, services, triage
 from consults.scheduling.api import CONSULTATION
 from consults.scheduling.api_requests import CONSULT_REQUEST
 from consults.scheduling.serializers import (
@@ -254,11 +254,12 @@ def row_actions(
     S = Consultation.Status
     video = consult.mode == Consultation.Mode.VIDEO
     on_the_day = consult.start is not None and timezone.localdate(consult.start) == today
-    check_in = video and on_the_day and consult.status == S.BOOKED and at_desk
-    # The specialist may open the room on the day before the patient is checked in.
-    early = consult.status == S.BOOKED and not (on_the_day and not check_in)
+    desk_day = video and on_the_day and consult.status == S.BOOKED and at_desk
+    # The specialist may open the room on the day before the patient is checked in; the
+    # station opens it through the check-in, offered only inside the check-in window.
+    early = consult.status == S.BOOKED and not (on_the_day and not desk_day)
     return {
-        "check_in": check_in,
+        "check_in": desk_day and attendance.is_within_check_in_window(consult),
         "room": video and participant and consult.status in JOINABLE and not early,
         "notes": participant and consult.status not in {S.REQUESTED, S.CANCELLED},
     }
@@ -277,7 +278,7 @@ def check_in(request: HttpRequest) -> HttpResponse:
         )
 
     def write() -> Any:
-        services.consultation_check_in(consultation=consult, actor=user)
+        attendance.consultation_check_in(consultation=consult, actor=user)
         return ConsultationSerializer(consultations_visible_to(user).get(pk=consult.pk)).data
 
     try:

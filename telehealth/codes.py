@@ -62,6 +62,7 @@ class Code(StrEnum):
     UNKNOWN_SPECIALTY = "unknown_specialty"
     INVALID_TRANSITION = "invalid_transition"
     TOO_EARLY = "too_early"
+    OUTSIDE_CHECK_IN_WINDOW = "outside_check_in_window"
     NO_OFFER = "no_offer"
 
     # Room links and tickets over HTTP (docs/api.md); NOT_JOINABLE and NOT_ALLOWED also on

@@ -331,6 +331,15 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Telehealth")
 # logged in yet, for this long.
 LOGIN_SECOND_STEP_MINUTES = env_int("LOGIN_SECOND_STEP_MINUTES", 10)
 
+# A patient is checked in from this many minutes before the consult's start until its end:
+# a check-in the day before, or hours after the slot, is a mistake at the desk (the consult
+# should be rescheduled or recorded as a no-show instead).
+CHECK_IN_WINDOW_MINUTES = env_int("CHECK_IN_WINDOW_MINUTES", 60)
+if CHECK_IN_WINDOW_MINUTES < 0:
+    raise ImproperlyConfigured(
+        f"CHECK_IN_WINDOW_MINUTES must not be negative, got {CHECK_IN_WINDOW_MINUTES}"
+    )
+
 # Idempotency-Key answers are kept this long, then purged (purge_idempotency). A booking's
 # answer holds the patient's name: personal data, kept no longer than a retry needs (Decree
 # 13/2023). A station retries within minutes or hours; past this, the key is a new key.

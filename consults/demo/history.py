@@ -47,8 +47,9 @@ from consults.notes.services import note_save
 from consults.room.models import CallQualityReport
 from consults.room.services import quality_report_record
 from consults.scheduling import selectors, triage
+from consults.scheduling.attendance import consultation_mark_no_show
 from consults.scheduling.models import ConsultRequest
-from consults.scheduling.services import consultation_cancel, consultation_mark_no_show
+from consults.scheduling.services import consultation_cancel
 
 S = Consultation.Status
 R = Membership.Role

@@ -28,12 +28,13 @@ from consults.access import (
     can_cancel,
     can_check_in,
     can_manage,
+    can_record_failure,
     can_record_no_show,
     consultation_get_for_user,
     consultations_visible_to,
 )
 from consults.models import Consultation
-from consults.scheduling import engine, selectors, services
+from consults.scheduling import attendance, engine, selectors, services
 from consults.scheduling.serializers import (
     BookingSerializer,
     CancelSerializer,
@@ -282,7 +283,7 @@ class CheckIn(_Action):
     def act(self, request: Request, user: User, consult: Consultation) -> Consultation:
         if not can_check_in(user, consult):
             raise forbidden(_("Only the station checks a patient in."))
-        return services.consultation_check_in(consultation=consult, actor=user)
+        return attendance.consultation_check_in(consultation=consult, actor=user)
 
 
 class Cancel(_Action):
@@ -314,11 +315,28 @@ class NoShow(_Action):
         body.is_valid(raise_exception=True)
         if not can_record_no_show(user, consult):
             raise forbidden(_("Only the station or the specialist records a no-show."))
-        return services.consultation_mark_no_show(
+        return attendance.consultation_mark_no_show(
             consultation=consult,
             party=body.validated_data["party"],
             reason=body.validated_data.get("reason", ""),
             actor=user,
+        )
+
+
+class Failed(_Action):
+    scope = "failed"
+
+    @extend_schema(request=CancelSerializer, responses=ConsultationSerializer)
+    def post(self, request: Request, id: str) -> Response:
+        return super().post(request, id)
+
+    def act(self, request: Request, user: User, consult: Consultation) -> Consultation:
+        body = CancelSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if not can_record_failure(user, consult):
+            raise forbidden(_("Only the station, the specialist or a coordinator records this."))
+        return attendance.consultation_mark_failed(
+            consultation=consult, reason=body.validated_data["reason"], actor=user
         )
 
 

@@ -18,7 +18,6 @@ from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Facility, Patient, Specialty, StationRoom, User
 from consults.lifecycle import consultation_transition
 from consults.models import Consultation, ConsultationEvent
-from consults.realtime.send import room_status_changed
 from consults.scheduling import engine, reminders, selectors
 from consults.scheduling.models import WaitlistEntry
 from consults.scheduling.waitlist import waitlist_offer_freed_slot
@@ -333,33 +332,6 @@ def consultation_cancel(*, consultation: Consultation, actor: User, reason: str)
         reminders.cancel(consultation)
     consultation.refresh_from_db()
     _after_slot_freed(consultation, consultation.start)
-    return consultation
-
-
-def consultation_check_in(*, consultation: Consultation, actor: User) -> Consultation:
-    """The patient is at the station: the consult is "waiting"; the specialist's live feed
-    and anyone already in the room are told on commit."""
-    with transaction.atomic():
-        consultation_transition(consultation=consultation, to=S.CHECKED_IN, actor=actor)
-        transaction.on_commit(lambda: room_status_changed(consultation), robust=True)
-    return consultation
-
-
-def consultation_mark_no_show(
-    *, consultation: Consultation, party: str, actor: User, reason: str = ""
-) -> Consultation:
-    """Record which party did not come. Only after the consult was due to start."""
-    if consultation.start and consultation.start > timezone.now():
-        raise AppError(
-            Code.TOO_EARLY,
-            _("A no-show can only be recorded after the consult's start time."),
-            status=409,
-        )
-    with transaction.atomic():
-        consultation_transition(consultation=consultation, to=S.NO_SHOW, actor=actor, reason=reason)
-        Consultation.objects.filter(pk=consultation.pk).update(no_show_party=party)
-        reminders.cancel(consultation)
-    consultation.refresh_from_db()
     return consultation
 
 

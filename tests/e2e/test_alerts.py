@@ -5,7 +5,7 @@ station's check-in over the API; and the waiting list writes station time on a U
 import json
 import time
 import urllib.request
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as clock
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +63,20 @@ def today_at(hour: int) -> datetime:
     return datetime.combine(timezone.localdate(), clock(hour), tzinfo=ZONE)
 
 
+def consult_due(cast: Any) -> Consultation:
+    """A booked consult of today that the station may check in now: it started five minutes
+    ago (at midnight at the earliest, so that it stays on today's agenda)."""
+    midnight = datetime.combine(timezone.localdate(), clock(0), tzinfo=ZONE)
+    start = max(timezone.now() - timedelta(minutes=5), midnight).replace(second=0, microsecond=0)
+    return factories.make_consultation(
+        patient=cast.patient,
+        specialist=cast.specialist,
+        hospital=cast.hospital,
+        room=cast.room,
+        start=start,
+    )
+
+
 def consult_at(cast: Any, hour: int, status: str = Consultation.Status.BOOKED) -> Consultation:
     return factories.make_consultation(
         patient=cast.patient,
@@ -114,7 +128,7 @@ def row(page: Any, consult: Consultation) -> Any:
 def test_the_specialist_hears_sees_and_is_notified_when_their_patient_is_checked_in(
     cast: Any, daphne_server: Daphne, browser: Any, login: Any, screenshot: Any
 ) -> None:
-    consult = consult_at(cast, 14)
+    consult = consult_due(cast)
     page = open_agenda(browser, login, daphne_server, permissions=["notifications"])
     try:
         title = page.title()
@@ -139,7 +153,8 @@ def test_the_specialist_hears_sees_and_is_notified_when_their_patient_is_checked
         assert page.title() == f"(1) {title}"
         [note] = page.evaluate("window.__alerts.notes")
         assert note["title"] == TITLE
-        assert note["body"] == f"{cast.station.name} · 14:00"  # station time, no patient name
+        at = timezone.localtime(consult.start).strftime("%H:%M")
+        assert note["body"] == f"{cast.station.name} · {at}"  # station time, no patient name
         assert cast.patient.full_name not in json.dumps(note, ensure_ascii=False)
         link = row(page, consult).locator("a[data-action=room]")
         assert link.get_attribute("href") == f"/room/{consult.external_id}/prejoin/"
@@ -157,7 +172,7 @@ def test_the_specialist_hears_sees_and_is_notified_when_their_patient_is_checked
 def test_a_specialist_who_switched_the_chime_off_is_told_without_a_sound(
     cast: Any, daphne_server: Daphne, browser: Any, login: Any
 ) -> None:
-    consult = consult_at(cast, 15)
+    consult = consult_due(cast)
     page = open_agenda(browser, login, daphne_server, permissions=["notifications"])
     try:
         page.click("#chime-toggle")
@@ -189,7 +204,7 @@ closed({ code: 1006 });
 def test_a_check_in_while_the_socket_was_down_is_announced_when_it_is_back(
     cast: Any, daphne_server: Daphne, browser: Any, login: Any
 ) -> None:
-    consult = consult_at(cast, 17)
+    consult = consult_due(cast)
     page = open_agenda(browser, login, daphne_server, permissions=["notifications"])
     try:
         page.evaluate(DROP)

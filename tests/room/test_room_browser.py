@@ -4,9 +4,11 @@ the station's pre-call test passes against the server's aiortc echo peer."""
 import json
 import time
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from consults.models import Consultation
 from consults.room.models import CallQualityReport, RoomPeer
@@ -96,6 +98,10 @@ def test_the_precall_test_passes_against_the_echo_peer(
 def test_the_specialists_waiting_room_shows_a_check_in_live(
     daphne_server: Any, browser: Any, login: Any, screenshot: Any, cast, consultation
 ) -> None:
+    soon = timezone.now() + timedelta(minutes=10)  # inside the check-in window
+    Consultation.objects.filter(pk=consultation.pk).update(
+        start=soon, end=soon + timedelta(minutes=30)
+    )
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
     try:

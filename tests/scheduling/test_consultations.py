@@ -1,7 +1,9 @@
-"""Consultation list/detail and lifecycle actions (check-in, cancel, no-show, reschedule)."""
+"""Consultation list/detail and lifecycle actions (check-in, cancel, no-show, failed,
+reschedule)."""
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -23,6 +25,18 @@ def booked(cast: Cast, hours: SpecialistSchedule, day: date, book: BookFn) -> Co
     response = book(at(day, 9))
     assert response.status_code == 201
     return Consultation.objects.get(external_id=response.json()["id"])
+
+
+@pytest.fixture
+def due(cast: Cast) -> Consultation:
+    """A booked consult starting in ten minutes: inside the check-in window."""
+    return factories.make_consultation(
+        patient=cast.patient,
+        specialist=cast.specialist,
+        hospital=cast.hospital,
+        room=cast.room,
+        start=timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=10),
+    )
 
 
 def url(consult: Consultation, action: str = "") -> str:
@@ -66,11 +80,11 @@ def test_an_outsider_cannot_see_the_detail(cast: Cast, booked: Consultation, api
     assert api(cast.nurse).get("/api/v1/consultations/not-a-uuid/").status_code == 404
 
 
-def test_the_station_checks_the_patient_in(cast: Cast, booked: Consultation, api: Api) -> None:
-    response = api(cast.nurse).post(url(booked, "check-in"))
+def test_the_station_checks_the_patient_in(cast: Cast, due: Consultation, api: Api) -> None:
+    response = api(cast.nurse).post(url(due, "check-in"))
     assert response.status_code == 200
     assert response.json()["status"] == "checked_in"
-    event = booked.events.last()
+    event = due.events.last()
     assert event is not None
     assert (event.from_status, event.to_status, event.actor) == ("booked", "checked_in", cast.nurse)
 
@@ -203,25 +217,110 @@ def test_the_specialist_cannot_reschedule(
 
 
 def test_a_replayed_check_in_is_the_stored_answer_audited_as_a_read(
-    cast: Cast, booked: Consultation, api: Api
+    cast: Cast, due: Consultation, api: Api
 ) -> None:
     client = api(cast.nurse)
-    first = client.post(url(booked, "check-in"), HTTP_IDEMPOTENCY_KEY="in-1")
-    again = client.post(url(booked, "check-in"), HTTP_IDEMPOTENCY_KEY="in-1")
+    first = client.post(url(due, "check-in"), HTTP_IDEMPOTENCY_KEY="in-1")
+    again = client.post(url(due, "check-in"), HTTP_IDEMPOTENCY_KEY="in-1")
     assert again.status_code == 200
     assert again.json() == first.json()
     assert again.headers["Idempotent-Replay"] == "true"
-    [read] = AuditEntry.objects.filter(object_id=str(booked.external_id), action="read")
+    [read] = AuditEntry.objects.filter(object_id=str(due.external_id), action="read")
     assert (read.actor, read.patient_id) == (cast.nurse, cast.patient.external_id)
 
 
 def test_a_nurse_removed_from_her_station_cannot_replay_a_check_in(
-    cast: Cast, booked: Consultation, api: Api
+    cast: Cast, due: Consultation, api: Api
 ) -> None:
     client = api(cast.nurse)
-    assert client.post(url(booked, "check-in"), HTTP_IDEMPOTENCY_KEY="in-2").status_code == 200
+    assert client.post(url(due, "check-in"), HTTP_IDEMPOTENCY_KEY="in-2").status_code == 200
     cast.nurse.memberships.update(is_active=False)
-    again = client.post(url(booked, "check-in"), HTTP_IDEMPOTENCY_KEY="in-2")
+    again = client.post(url(due, "check-in"), HTTP_IDEMPOTENCY_KEY="in-2")
     assert again.status_code == 404
     assert "Idempotent-Replay" not in again.headers
     assert not AuditEntry.objects.filter(action="read").exists()
+
+
+def test_a_check_in_is_refused_before_the_window_opens(
+    cast: Cast, booked: Consultation, api: Api
+) -> None:
+    response = api(cast.nurse).post(url(booked, "check-in"))
+    assert response.status_code == 409
+    assert response.json()["code"] == "outside_check_in_window"
+    booked.refresh_from_db()
+    assert booked.status == "booked"
+    assert not booked.events.filter(to_status="checked_in").exists()
+
+
+def test_a_check_in_is_refused_after_the_consults_end(cast: Cast, api: Api) -> None:
+    long_past = factories.make_consultation(
+        patient=cast.patient,
+        specialist=cast.specialist,
+        hospital=cast.hospital,
+        start=timezone.now() - timedelta(hours=3),
+    )
+    response = api(cast.nurse).post(url(long_past, "check-in"))
+    assert response.status_code == 409
+    assert response.json()["code"] == "outside_check_in_window"
+
+
+def test_the_window_follows_the_setting(
+    cast: Cast, booked: Consultation, api: Api, settings: Any
+) -> None:
+    assert booked.start is not None
+    settings.CHECK_IN_WINDOW_MINUTES = (
+        int((booked.start - timezone.now()).total_seconds() // 60) + 5
+    )
+    assert api(cast.nurse).post(url(booked, "check-in")).status_code == 200
+
+
+def test_a_failed_call_is_recorded_with_its_reason(cast: Cast, due: Consultation, api: Api) -> None:
+    client = api(cast.nurse)
+    assert client.post(url(due, "check-in")).status_code == 200
+    reason = "Mất điện tại trạm, không gọi lại được"
+    response = client.post(url(due, "failed"), {"reason": reason}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "failed"
+    event = due.events.last()
+    assert event is not None
+    assert (event.to_status, event.actor, event.reason) == ("failed", cast.nurse, reason)
+
+
+def test_the_specialist_records_a_failed_call_too(cast: Cast, due: Consultation, api: Api) -> None:
+    assert api(cast.nurse).post(url(due, "check-in")).status_code == 200
+    body = {"reason": "Không có tiếng"}
+    response = api(cast.specialist).post(url(due, "failed"), body, format="json")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({}, "invalid"),
+        ({"reason": ""}, "invalid"),
+        ({"reason": "x" * 301}, "invalid"),
+        ({"reason": "x", "party": "station"}, "unknown_field"),
+    ],
+)
+def test_a_failed_call_needs_a_reason(
+    cast: Cast, due: Consultation, api: Api, body: dict[str, str], code: str
+) -> None:
+    client = api(cast.nurse)
+    assert client.post(url(due, "check-in")).status_code == 200
+    response = client.post(url(due, "failed"), body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == code
+    due.refresh_from_db()
+    assert due.status == "checked_in"
+
+
+def test_a_consult_not_checked_in_cannot_fail(cast: Cast, due: Consultation, api: Api) -> None:
+    response = api(cast.nurse).post(url(due, "failed"), {"reason": "mạng"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+
+
+def test_an_outsider_cannot_record_a_failed_call(cast: Cast, due: Consultation, api: Api) -> None:
+    body = {"reason": "mạng"}
+    response = api(cast.outsider_nurse).post(url(due, "failed"), body, format="json")
+    assert response.status_code == 404

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 import pytest
 from django.conf import settings
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from django.utils.html import escape
@@ -529,6 +529,22 @@ def test_a_cancelled_consult_cannot_be_checked_in_from_the_agenda(
     assert "msg error" in response.content.decode()
     today_consult.refresh_from_db()
     assert today_consult.status == Consultation.Status.CANCELLED
+
+
+@override_settings(CHECK_IN_WINDOW_MINUTES=0)  # the consult starts in a minute: not yet open
+def test_check_in_is_offered_only_inside_the_window(
+    cast: Cast, today_consult: Consultation
+) -> None:
+    client = logged_in(cast.nurse)
+    row = agenda_row(client, today_consult)
+    assert 'data-action="check-in"' not in row
+    assert 'data-action="room"' not in row  # nor the call, which opens through the check-in
+    response = client.post(
+        "/agenda/check-in/", {"consultation": str(today_consult.external_id)}, follow=True
+    )
+    assert "Chỉ tiếp nhận bệnh nhân từ 0 phút trước giờ bắt đầu" in response.content.decode()
+    today_consult.refresh_from_db()
+    assert today_consult.status == Consultation.Status.BOOKED
 
 
 def test_a_consult_on_another_day_offers_no_check_in(

@@ -16,7 +16,8 @@ row too, 405 for a page that only displays. A row lists the status for each role
 nothing of any patient (404 for every patient's and consult's route, empty lists),
 "guest" an invited interpreter (no account: only the guest link), "anonymous" nobody. API
 writes are sent with an empty JSON body: 400 means "you may, but say what", which is the
-point here. A page POST sends the form a user of that page would submit (World.form), rolled
+point here; 409 means "you may, but not now" (the world's consult is tomorrow, outside the
+check-in window). A page POST sends the form a user of that page would submit (World.form), rolled
 back afterwards. Patient data of another facility is always 404.
 """
 
@@ -63,7 +64,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/api/v1/consultations/', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401),
     ('/api/v1/consultations/', 'post'): (400, 400, 400, 400, 400, 400, 400, 400, 400, 401, 401),
     ('/api/v1/consultations/{id}/', 'get'): (200, 404, 200, 404, 200, 404, 200, 404, 404, 401, 401),
-    ('/api/v1/consultations/{id}/check-in/', 'post'): (200, 404, 403, 404, 403, 404, 200, 404, 404, 401, 401),
+    ('/api/v1/consultations/{id}/check-in/', 'post'): (409, 404, 403, 404, 403, 404, 409, 404, 404, 401, 401),
+    ('/api/v1/consultations/{id}/failed/', 'post'): (400, 404, 400, 404, 400, 404, 400, 404, 404, 401, 401),
     ('/api/v1/consultations/{id}/cancel/', 'post'): (400, 404, 400, 404, 400, 404, 400, 404, 404, 401, 401),
     ('/api/v1/consultations/{id}/no-show/', 'post'): (400, 404, 400, 404, 400, 404, 400, 404, 404, 401, 401),
     ('/api/v1/consultations/{id}/reschedule/', 'post'): (400, 404, 400, 404, 400, 404, 400, 404, 404, 401, 401),

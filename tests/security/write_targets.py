@@ -124,6 +124,9 @@ TARGETS: dict[str, Target] = {
         "station", lambda w: {"reason": "Bệnh nhân chuyển viện"}
     ),
     "POST /api/v1/consultations/{id}/check-in/": Target("station"),
+    "POST /api/v1/consultations/{id}/failed/": Target(
+        "station", lambda w: {"reason": "Mất kết nối tại trạm"}
+    ),
     "POST /api/v1/consultations/{id}/guests/": Target(
         "specialist", lambda w: {"kind": "interpreter", "minutes": 60}
     ),

@@ -3,9 +3,11 @@ away: the nurse's check-in, a note edit and a cancellation stand, and the live e
 could not go out are logged. (Sockets catch up by `resync` and the notes' revision numbers.)"""
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from consults.models import Consultation
 from tests.notes.conftest import edit, section_url
@@ -31,6 +33,10 @@ def consult_url(consult: Consultation, action: str) -> str:
 def test_a_check_in_stands_when_the_live_layer_is_down(
     cast: Any, api: Any, consultation: Consultation, layer_down: None, caplog: Any
 ) -> None:
+    soon = timezone.now() + timedelta(minutes=10)  # inside the check-in window
+    Consultation.objects.filter(pk=consultation.pk).update(
+        start=soon, end=soon + timedelta(minutes=30)
+    )
     with caplog.at_level(logging.ERROR):
         response = api(cast.nurse).post(consult_url(consultation, "check-in"))
 
