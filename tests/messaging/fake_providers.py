@@ -14,7 +14,8 @@ from typing import Any
 @dataclass
 class FakeProviders:
     url: str = ""
-    # Scripted answers per path, taken in order: an HTTP status, or "hang" (never answers).
+    # Scripted answers per path, taken in order: an HTTP status, or "hang" (delivers the
+    # message, then never answers: the worker dies before it learns the message went out).
     script: dict[str, list[int | str]] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     delivered: dict[str, str] = field(default_factory=dict)  # request id → message id
@@ -28,23 +29,27 @@ class FakeProviders:
             self.requests.append((path, payload))
             scripted = self.script.get(path) or []
             step = scripted.pop(0) if scripted else 200
+        if step not in (200, "hang"):
+            return step, {"error": "upstream"}
+        answer = self.deliver(path, payload)
         if step == "hang":
             self.arrived.set()
             self.release.wait(30)
             return "hang", {}
-        if step != 200:
-            return step, {"error": "upstream"}
+        return 200, answer
+
+    def deliver(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
         if path == "/sms":
             key = payload["RequestId"]
             with self.lock:
                 msg_id = self.delivered.setdefault(key, f"sms-{len(self.delivered) + 1}")
-            return 200, {"CodeResult": "100", "SMSID": msg_id}
+            return {"CodeResult": "100", "SMSID": msg_id}
         if payload["phone"] in self.no_zalo:
-            return 200, {"error": -108, "message": "Phone number is not a Zalo user"}
+            return {"error": -108, "message": "Phone number is not a Zalo user"}
         key = payload["tracking_id"]
         with self.lock:
             msg_id = self.delivered.setdefault(key, f"zns-{len(self.delivered) + 1}")
-        return 200, {"error": 0, "message": "Success", "data": {"msg_id": msg_id}}
+        return {"error": 0, "message": "Success", "data": {"msg_id": msg_id}}
 
     def sent_to(self, path: str) -> int:
         return sum(1 for p, _ in self.requests if p == path)
