@@ -47,7 +47,8 @@ def test_a_worker_killed_mid_send_leaves_it_delivered_once(providers: FakeProvid
         if worker.poll() is None:
             worker.kill()
     message.refresh_from_db()
-    assert message.status == OutboundMessage.Status.SENDING and message.lease_until is not None
+    assert message.status == OutboundMessage.Status.SENDING
+    assert message.lease_until is not None
 
     assert send_due(now=message.lease_until - timedelta(seconds=1)) == {}  # still its lease
     assert send_due(now=message.lease_until + timedelta(seconds=1)) == {
@@ -56,5 +57,6 @@ def test_a_worker_killed_mid_send_leaves_it_delivered_once(providers: FakeProvid
     message.refresh_from_db()
     assert (message.status, message.attempts, message.provider_id) == ("sent", 2, "sms-1")
     ids = {payload["RequestId"] for path, payload in providers.requests}
-    assert ids == {str(message.external_id)} and providers.sent_to("/sms") == 2
+    assert ids == {str(message.external_id)}
+    assert providers.sent_to("/sms") == 2
     assert len(providers.delivered) == 1
