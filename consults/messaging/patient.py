@@ -7,9 +7,15 @@ from datetime import timedelta
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from clinics.selectors import patient_may_be_contacted
 from clinics.validators import phone_national
 from consults.messaging.models import OutboundMessage
-from consults.messaging.queue import message_enqueue, messages_cancel
+from consults.messaging.queue import (
+    message_enqueue,
+    messages_cancel,
+    messages_discard,
+    messages_enqueue_many,
+)
 from consults.models import Consultation
 
 LEADS = {"patient_24h": timedelta(hours=24), "patient_2h": timedelta(hours=2)}
@@ -33,34 +39,45 @@ def _params(consult: Consultation) -> dict[str, str]:
     }
 
 
-def patient_reminders_plan(consult: Consultation) -> None:
+def patient_reminders_plan(consult: Consultation, *, new: bool = False) -> None:
     """(Re)queue the patient's reminders for the consult's start. Inside the caller's
-    transaction; the key names the start, so a moved consult gets new ones."""
-    messages_cancel(consultation=consult, kinds=list(LEADS))
+    transaction (a booking's, holding its locks: at most one read and one INSERT here);
+    `new`: the consult was just created, so it has none to cancel. The key names the start,
+    so a moved consult gets new ones."""
+    if not new:
+        messages_discard(consultation=consult, kinds=list(LEADS))
     phone = _phone(consult)
     if consult.start is None or not phone:
         return
     now = timezone.now()
+    due = {kind: consult.start - lead for kind, lead in LEADS.items()}
+    # A 24-hour reminder for a consult booked 3 hours ahead would arrive late and confuse.
+    due = {kind: at for kind, at in due.items() if at > now}
+    if not due or not patient_may_be_contacted(consult.patient_id):
+        return
+    params = _params(consult)
     with translation.override("vi"):
-        body = _(
-            "Reminder: your teleconsult at %(station)s is at %(time)s. "
-            "Please come a little early. Station phone: %(station_phone)s."
-        ) % _params(consult)
-    for kind, lead in LEADS.items():
-        due = consult.start - lead
-        if due <= now:
-            continue
-        message_enqueue(
+        body = (
+            _(
+                "Reminder: your teleconsult at %(station)s is at %(time)s. "
+                "Please come a little early. Station phone: %(station_phone)s."
+            )
+            % params
+        )
+    messages_enqueue_many(
+        OutboundMessage(
             channel=OutboundMessage.Channel.ZALO,
             to=phone,
             body=body,
-            params={**_params(consult), "kind": kind},
+            params={**params, "kind": kind},
             kind=kind,
-            key=f"{kind}:{consult.external_id}:{consult.start.isoformat()}",
+            idempotency_key=f"{kind}:{consult.external_id}:{consult.start.isoformat()}",
             consultation=consult,
             patient=consult.patient,
-            not_before=due,
+            next_attempt_at=at,
         )
+        for kind, at in due.items()
+    )
 
 
 def patient_reminders_cancel(consult: Consultation) -> None:

@@ -9,6 +9,7 @@ deliver it a second time.
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -63,11 +64,26 @@ def message_enqueue(
     return message
 
 
+def messages_enqueue_many(messages: Iterable[OutboundMessage]) -> None:
+    """Queue several messages in one INSERT; a key already queued is skipped. The caller
+    has checked any patient's consent (message_enqueue's rule)."""
+    OutboundMessage.objects.bulk_create(list(messages), ignore_conflicts=True)
+
+
 def messages_cancel(*, consultation: Consultation, kinds: list[str]) -> int:
     """Cancel the queued (not yet sent) messages of these kinds for a consult."""
     return OutboundMessage.objects.filter(
         consultation=consultation, kind__in=kinds, status__in=[Status.QUEUED, Status.FAILED]
     ).update(status=Status.CANCELLED)
+
+
+def messages_discard(*, consultation: Consultation, kinds: list[str]) -> int:
+    """Delete the unsent messages of these kinds for a consult (they are being replanned:
+    their keys become free again, so a consult moved back to its old time is reminded)."""
+    deleted, _ = OutboundMessage.objects.filter(
+        consultation=consultation, kind__in=kinds, status__in=[Status.QUEUED, Status.FAILED]
+    ).delete()
+    return deleted
 
 
 def message_resend(*, message: OutboundMessage, actor: User) -> bool:

@@ -62,7 +62,7 @@ def plan(consult: Consultation, *, new: bool = False) -> None:
     if not new:
         Reminder.objects.filter(_unclaimed(timezone.now()), consultation=consult).delete()
     # The patient's own reminders go through the message queue (docs/messages.md).
-    patient_messages.patient_reminders_plan(consult)
+    patient_messages.patient_reminders_plan(consult, new=new)
     if consult.start is None:
         return
     now = timezone.now()

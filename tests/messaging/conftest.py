@@ -5,6 +5,9 @@ import pytest
 
 from tests.messaging.fake_providers import FakeProviders, serve
 
+# The booking fixtures (a specialist's open hours, a bookable day, the booking POST).
+from tests.scheduling.conftest import book, day, hours  # noqa: F401
+
 
 @pytest.fixture
 def providers(settings: Any) -> Iterator[FakeProviders]:
