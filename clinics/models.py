@@ -216,6 +216,8 @@ class Consent(TimestampedModel):
         TELEMEDICINE = "telemedicine", _("Telemedicine consultation")
         RECORDING = "recording", _("Recording")
         DATA_SHARING = "data_sharing", _("Data sharing")
+        # Reminders and notices to the patient by SMS or Zalo: a purpose of its own (Decree 13).
+        CONTACT = "contact", _("Being contacted by SMS or Zalo")
 
     class Status(models.TextChoices):
         GIVEN = "given", _("Given")

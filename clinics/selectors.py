@@ -42,6 +42,17 @@ def consent_current(patient: Patient) -> dict[str, str]:
     return current
 
 
+def patient_may_be_contacted(patient_id: int) -> bool:
+    """The patient's latest CONTACT consent is `given` (none recorded: not contacted)."""
+    latest = (
+        Consent.objects.filter(patient_id=patient_id, purpose=Consent.Purpose.CONTACT)
+        .order_by("-recorded_at", "-id")
+        .values_list("status", flat=True)
+        .first()
+    )
+    return latest == Consent.Status.GIVEN
+
+
 def consent_list(patient: Patient) -> QuerySet[Consent]:
     return patient.consents.select_related("recorded_by").order_by("-recorded_at", "-id")
 

@@ -1,10 +1,15 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinics.admin import AuditedAdmin
+from clinics.models import User
+from consults.messaging.models import OutboundMessage
+from consults.messaging.queue import message_resend
 from consults.scheduling import public_holidays
 from consults.scheduling.models import Holiday
 
@@ -30,3 +35,23 @@ class HolidayAdmin(AuditedAdmin):
         )
         context = {**(extra_context or {}), "national_holidays": sorted(national.items())}
         return super().changelist_view(request, context)
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(admin.ModelAdmin):
+    """The outbound queue for staff: what was sent, what failed; dead letters resent."""
+
+    list_display = ["created_at", "kind", "channel", "to", "status", "attempts", "provider"]
+    list_filter = ["status", "channel", "kind"]
+    search_fields = ["to", "provider_id"]
+    readonly_fields = [f.name for f in OutboundMessage._meta.fields]
+    actions = ["resend"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description=_("Resend the selected failed messages"))
+    def resend(self, request: HttpRequest, queryset: QuerySet[OutboundMessage]) -> None:
+        assert isinstance(request.user, User)
+        resent = sum(message_resend(message=m, actor=request.user) for m in queryset)
+        self.message_user(request, _("%(n)d message(s) queued again.") % {"n": resent})

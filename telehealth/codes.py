@@ -46,6 +46,9 @@ class Code(StrEnum):
     INVALID_MONTH = "invalid_month"
     INVALID_QUERY = "invalid_query"
 
+    # Delivery receipts from the SMS and Zalo providers (docs/api.md, docs/messages.md).
+    BAD_SIGNATURE = "bad_signature"
+
     # Booking and the consult's lifecycle (docs/scheduling.md); INVALID_TRANSITION also on
     # the room socket.
     SLOT_TAKEN = "slot_taken"

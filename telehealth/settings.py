@@ -372,6 +372,27 @@ if REMINDER_LEASE_SECONDS < 30:
         f"REMINDER_LEASE_SECONDS must be at least 30, got {REMINDER_LEASE_SECONDS}"
     )
 
+# The outbound message queue (docs/messages.md). A worker holds the messages it claimed for
+# MESSAGES_LEASE_SECONDS; one that dies mid-send leaves them to another once it is over. A
+# message failing MESSAGES_MAX_ATTEMPTS times is dead-lettered for staff to resend.
+MESSAGES_LEASE_SECONDS = env_int("MESSAGES_LEASE_SECONDS", 120)
+MESSAGES_MAX_ATTEMPTS = env_int("MESSAGES_MAX_ATTEMPTS", 6)
+MESSAGES_RETRY_SECONDS = env_int("MESSAGES_RETRY_SECONDS", 60)
+if MESSAGES_LEASE_SECONDS < 1 or MESSAGES_MAX_ATTEMPTS < 1 or MESSAGES_RETRY_SECONDS < 1:
+    raise ImproperlyConfigured("MESSAGES_LEASE_SECONDS, _MAX_ATTEMPTS, _RETRY_SECONDS must be ≥ 1")
+# A brand-name SMS provider's HTTP API (eSMS-style JSON); unset URL: SMS is only logged.
+MESSAGES_SMS_URL = env_str("MESSAGES_SMS_URL", "")
+MESSAGES_SMS_API_KEY = env_str("MESSAGES_SMS_API_KEY", "")
+MESSAGES_SMS_SECRET = env_str("MESSAGES_SMS_SECRET", "")
+MESSAGES_SMS_BRANDNAME = env_str("MESSAGES_SMS_BRANDNAME", "")
+# Zalo ZNS through the programme's Official Account; unset URL: Zalo goes straight to SMS.
+MESSAGES_ZALO_URL = env_str("MESSAGES_ZALO_URL", "")
+MESSAGES_ZALO_ACCESS_TOKEN = env_str("MESSAGES_ZALO_ACCESS_TOKEN", "")
+MESSAGES_ZALO_TEMPLATE_ID = env_str("MESSAGES_ZALO_TEMPLATE_ID", "")
+MESSAGES_HTTP_TIMEOUT = env_int("MESSAGES_HTTP_TIMEOUT", 10)
+# The shared secret the providers' delivery receipts are signed with (HMAC-SHA256).
+MESSAGES_WEBHOOK_SECRET = env_str("MESSAGES_WEBHOOK_SECRET", "")
+
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "vi")
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "frontend" / "locale"]

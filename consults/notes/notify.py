@@ -1,25 +1,35 @@
-"""Telling people something happened: an e-mail (when they have an address) and an event on
-their live feed, /ws/notifications/ (docs/signaling.md). Sent on commit.
+"""Telling people something happened: an e-mail (when they have an address), queued for the
+message worker so that no request waits on the mail server (docs/messages.md), and an event
+on their live feed, /ws/notifications/ (docs/signaling.md). Both on commit.
 
 The feed's group names and message type belong to consults.realtime (`user_notify`), the
 one place the notifications socket takes them from: a second naming scheme here once sent
 every store-and-forward event to a group nobody listened on.
 """
 
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db import transaction
 
 from clinics.models import User
+from consults.messaging.models import OutboundMessage
+from consults.messaging.queue import message_enqueue
 from consults.realtime.send import user_notify
 
 
 def _send(users: list[User], subject: str, body: str, event: dict[str, Any]) -> None:
     for user in users:
         if user.email:
-            send_mail(subject, body, None, [user.email], fail_silently=True)
+            message_enqueue(
+                channel=OutboundMessage.Channel.EMAIL,
+                to=user.email,
+                subject=subject,
+                body=body,
+                kind="notice",
+                key=f"notice:{uuid.uuid4()}",
+            )
         user_notify(user.external_id, event)
 
 

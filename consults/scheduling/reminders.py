@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from clinics.models import User
 from clinics.selectors import station_staff_of_stations
 from consults.lifecycle import ACTIVE_STATUSES
+from consults.messaging import patient as patient_messages
 from consults.models import Consultation
 from consults.scheduling.models import Reminder
 
@@ -60,6 +61,8 @@ def plan(consult: Consultation, *, new: bool = False) -> None:
     `new`: the consult was just created, so it has none to replace."""
     if not new:
         Reminder.objects.filter(_unclaimed(timezone.now()), consultation=consult).delete()
+    # The patient's own reminders go through the message queue (docs/messages.md).
+    patient_messages.patient_reminders_plan(consult, new=new)
     if consult.start is None:
         return
     now = timezone.now()
@@ -81,6 +84,7 @@ def plan(consult: Consultation, *, new: bool = False) -> None:
 
 
 def cancel(consult: Consultation) -> None:
+    patient_messages.patient_reminders_cancel(consult)
     Reminder.objects.filter(_unclaimed(timezone.now()), consultation=consult).update(
         status=Reminder.Status.CANCELLED, lease_until=None
     )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from clinics.audit import Via, audit_record
 from clinics.models import AuditEntry, Facility, Patient, Specialty, StationRoom, User
 from consults.lifecycle import consultation_transition
+from consults.messaging import patient as patient_messages
 from consults.models import Consultation, ConsultationEvent
 from consults.scheduling import engine, reminders, selectors
 from consults.scheduling.models import WaitlistEntry
@@ -304,6 +305,7 @@ def consultation_reschedule(
         note = f"rescheduled from {when}" + (f": {reason}" if reason else "")
         consultation_transition(consultation=consult, to=S.BOOKED, actor=actor, reason=note[:300])
         reminders.plan(consult)
+        patient_messages.patient_notice(consult, kind="patient_moved")
     _after_slot_freed(consultation, old_start)
     return consult
 
@@ -330,6 +332,7 @@ def consultation_cancel(*, consultation: Consultation, actor: User, reason: str)
             updated_at=timezone.now(),
         )
         reminders.cancel(consultation)
+        patient_messages.patient_notice(consultation, kind="patient_cancelled")
     consultation.refresh_from_db()
     _after_slot_freed(consultation, consultation.start)
     return consultation

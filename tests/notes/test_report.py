@@ -1,6 +1,8 @@
 """Sign-off: an immutable report, addenda, the PDF, and store-and-forward consults."""
 
 import io
+import threading
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,8 @@ from django.core import mail
 from pypdf import PdfReader
 
 from clinics.models import AuditEntry
+from consults.messaging.models import OutboundMessage
+from consults.messaging.queue import send_due
 from consults.models import Consultation
 from consults.notes.models import Report
 from tests import factories
@@ -19,6 +23,12 @@ from tests.notes.conftest import edit, notes_url, require_font, section_url
 pytestmark = pytest.mark.django_db
 
 ASSESSMENT = {"text": "Tăng huyết áp độ 2, nguy cơ tim mạch cao", "icd10": ["I10"]}
+
+
+def queued_mail() -> list[str]:
+    return list(
+        OutboundMessage.objects.filter(channel="email").order_by("id").values_list("to", flat=True)
+    )
 
 
 def write_assessment(api: Any, cast: Any, consultation: Any) -> None:
@@ -188,13 +198,15 @@ def test_a_store_and_forward_case_goes_from_station_to_signed_report(
     with django_capture_on_commit_callbacks(execute=True):
         r = api(cast.nurse).post(notes_url(c, "submit/"))
     assert r.status_code == 201, r.json()
-    assert [m.to for m in mail.outbox] == [["specialist@example.org"]]
+    assert queued_mail() == ["specialist@example.org"]
 
     assert sign(api, cast.specialist, c).json()["code"] == "assessment_missing"
     write_assessment(api, cast, c)
     with django_capture_on_commit_callbacks(execute=True):
         assert sign(api, cast.specialist, c).status_code == 201
-    assert mail.outbox[-1].to == ["nurse@example.org"]
+    assert queued_mail()[-1] == "nurse@example.org"
+    send_due()
+    assert [m.to for m in mail.outbox] == [["specialist@example.org"], ["nurse@example.org"]]
     assert Report.objects.filter(consultation=c).exists()
     assert c.async_case.answered_at is not None
 
@@ -208,8 +220,39 @@ def test_the_signed_answer_is_not_sent_to_a_deactivated_nurse_of_the_station(
     write_assessment(api, cast, async_consult)
     with django_capture_on_commit_callbacks(execute=True):
         assert sign(api, cast.specialist, async_consult).status_code == 201
-    assert mail.outbox[-1].to == ["nurse@example.org"]
-    assert all("da.nghi@example.org" not in m.to for m in mail.outbox)
+    assert queued_mail()[-1] == "nurse@example.org"
+    assert "da.nghi@example.org" not in queued_mail()
+
+
+class BlockingMailBackend:
+    """A mail server that does not answer until released."""
+
+    release = threading.Event()
+
+    def __init__(self, **kwargs: Any) -> None:
+        pass
+
+    def send_messages(self, messages: list[Any]) -> int:
+        assert self.release.wait(10)
+        return len(messages)
+
+
+def test_the_sign_off_does_not_wait_on_the_mail_server(
+    cast: Any, api: Any, consultation: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.EMAIL_BACKEND = "tests.notes.test_report.BlockingMailBackend"
+    BlockingMailBackend.release.clear()
+    cast.nurse.email = "nurse@example.org"
+    cast.nurse.save()
+    write_assessment(api, cast, consultation)
+    started = time.monotonic()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert sign(api, cast.specialist, consultation).status_code == 201
+    assert time.monotonic() - started < 5  # the backend would hold it 10 s
+    queued = OutboundMessage.objects.get(kind="notice")
+    assert (queued.to, queued.status) == ("nurse@example.org", OutboundMessage.Status.QUEUED)
+    BlockingMailBackend.release.set()
+    assert send_due() == {OutboundMessage.Status.SENT: 1}
 
 
 def test_a_store_and_forward_case_is_not_signed_before_it_is_submitted(
