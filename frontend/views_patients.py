@@ -27,6 +27,7 @@ from clinics.models import AuditEntry, Consent, Facility, Patient, User
 from clinics.selectors import consent_current, consent_list, patient_list, patient_revision_list
 from clinics.serializers import ConsentSerializer, PatientSerializer
 from clinics.services import PATIENT_FIELDS, consent_record, patient_register, patient_update
+from clinics.validators import phone_national
 from frontend.fields import day_error, parse_day
 from frontend.pages import error_text, form_fields, form_write, page_user, validated
 from telehealth.codes import Code
@@ -177,13 +178,31 @@ def patient_detail(request: HttpRequest, id: str) -> HttpResponse:
     )
 
 
+def _shown(field: str, value: Any) -> Any:
+    """A revision's stored value as the page shows that field: dd/mm/yyyy, a phone number
+    in its national form, the sex by its name."""
+    if not value:
+        return value
+    if field == "date_of_birth":
+        return date.fromisoformat(value).strftime("%d/%m/%Y")
+    if field in ("phone", "guardian_phone"):
+        return phone_national(value)
+    if field == "sex":
+        return Patient.Sex(value).label
+    return value
+
+
 def _revision_rows(patient: Patient) -> list[dict[str, Any]]:
     labels = {f: getattr(Patient._meta.get_field(f), "verbose_name", f) for f in PATIENT_FIELDS}
     return [
         {
             "revision": revision,
             "changes": [
-                {"label": labels.get(field, field), "old": change["old"], "new": change["new"]}
+                {
+                    "label": labels.get(field, field),
+                    "old": _shown(field, change["old"]),
+                    "new": _shown(field, change["new"]),
+                }
                 for field, change in revision.changes.items()
             ],
         }
