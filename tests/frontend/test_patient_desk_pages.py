@@ -41,7 +41,8 @@ def test_a_possible_duplicate_shows_the_candidates_and_keeps_the_form(cast: Cast
     assert f'href="/patients/{cast.patient.external_id}/"' in page
     assert cast.patient.date_of_birth.strftime("%d/%m/%Y") in page
     assert 'value="Nong Thi Hoa"' in page
-    assert 'name="confirm_new" value="true"' in page and "Vẫn tạo mới" in page
+    assert 'name="confirm_new" value="true"' in page
+    assert "Vẫn tạo mới" in page
     assert Patient.objects.count() == before
 
 
@@ -104,7 +105,8 @@ def test_the_edit_page_changes_the_record_keeps_a_revision_and_audits(cast: Cast
     ).exists()
     page = client.get(f"/patients/{cast.patient.external_id}/").content.decode()
     assert "Lịch sử sửa hồ sơ" in page
-    assert "Nông Thị Hoa" in page and "0912 345 678" in page
+    assert "Nông Thị Hoa" in page
+    assert "0912 345 678" in page
 
 
 def test_an_edit_with_a_bad_date_changes_nothing_and_says_why(cast: Cast) -> None:
