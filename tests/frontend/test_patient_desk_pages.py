@@ -6,6 +6,7 @@ from django.conf import settings
 from django.test import Client
 
 from clinics.models import AuditEntry, Patient, PatientRevision, User
+from consults.models import Consultation
 from tests import factories
 from tests.conftest import Cast
 
@@ -129,5 +130,10 @@ def test_the_outsider_cannot_open_the_edit_page(cast: Cast) -> None:
     assert not PatientRevision.objects.exists()
 
 
-def test_a_specialist_may_not_edit(cast: Cast) -> None:
+def test_a_specialist_on_the_consult_sees_the_patient_but_may_not_edit(
+    cast: Cast, consultation: Consultation
+) -> None:
+    page = logged_in(cast.specialist).get(f"/patients/{cast.patient.external_id}/")
+    assert page.status_code == 200
+    assert 'id="edit-patient"' not in page.content.decode()
     assert logged_in(cast.specialist).get(edit_page(cast.patient)).status_code == 403
