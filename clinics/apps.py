@@ -7,7 +7,12 @@ class ClinicsConfig(AppConfig):
     verbose_name = "Clinics"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from clinics.names import install_sqlite_collation
         from clinics.tokens import connect_revocation
+
+        connection_created.connect(install_sqlite_collation, dispatch_uid="vi-collation")
 
         # Every path that changes a password or deactivates a user saves the user: the
         # admin's forms, `manage.py changepassword`, a shell (docs/decisions.md 37).

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinics.names import fold_name
 from clinics.validators import phone_national, validate_phone
 
 
@@ -173,6 +174,8 @@ class Patient(TimestampedModel):
 
     station = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="patients")
     full_name = models.CharField(_("full name"), max_length=150)
+    # The name as searched and compared for duplicates (clinics.names.fold_name).
+    name_folded = models.CharField(max_length=150, editable=False, default="")
     date_of_birth = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
     citizen_id = models.CharField(_("citizen ID (CCCD)"), max_length=12, blank=True)
@@ -198,15 +201,43 @@ class Patient(TimestampedModel):
                 name="patient_unique_citizen_id_per_station",
             )
         ]
-        indexes = [models.Index(fields=["station", "full_name"])]
+        indexes = [
+            models.Index(fields=["station", "full_name"]),
+            models.Index(fields=["station", "name_folded", "date_of_birth"]),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A column derived from this row's own name: kept with it on every save, whoever
+        # saves (a service, seed_demo, the admin), so a search never misses a patient.
+        self.name_folded = fold_name(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_folded"}
+        super().save(*args, **kwargs)
 
     def age_on(self, day: date) -> int:
         """Full years on `day` (a birthday on 29 February is reached on 1 March)."""
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class PatientRevision(models.Model):
+    """A patient's registration as it was before one edit: what changed, who, when."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="revisions")
+    changed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    # {"field": {"old": …, "new": …}} for each field the edit changed (dates as ISO text).
+    changes = models.JSONField()
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id} @ {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class Consent(TimestampedModel):

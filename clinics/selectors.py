@@ -2,25 +2,63 @@
 
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 
 from clinics.access import parse_uuid, patients_visible_to, station_staff_memberships
-from clinics.models import Consent, Facility, Membership, Patient, Specialty, User
+from clinics.models import (
+    Consent,
+    Facility,
+    Membership,
+    Patient,
+    PatientRevision,
+    Specialty,
+    User,
+)
+from clinics.names import fold_name, vietnamese
 from clinics.validators import normalize_id
 from telehealth.errors import not_found
 
 
 def patient_list(user: User, *, query: str = "") -> QuerySet[Patient]:
-    """Patients `user` may see, optionally searched by name, CCCD or BHYT number."""
+    """Patients `user` may see in Vietnamese order, optionally searched by name (without
+    tones or case: "luong" finds "Lương"), CCCD or BHYT number."""
     qs = patients_visible_to(user)
     query = query.strip()
     if query:
         ident = normalize_id(query)
         qs = qs.filter(
-            Q(full_name__icontains=query) | Q(citizen_id=ident) | Q(insurance_number=ident)
+            Q(name_folded__contains=fold_name(query))
+            | Q(citizen_id=ident)
+            | Q(insurance_number=ident)
         )
-    return qs.order_by("full_name", "id")
+    return qs.order_by(vietnamese("full_name"), "id")
+
+
+def patient_duplicates(
+    station: Facility, values: dict[str, Any], *, exclude_pk: int | None = None
+) -> list[Patient]:
+    """The station's patients who may be the one being registered: the same name (folded)
+    and date of birth, or the same BHYT or phone number. At most ten, in Vietnamese order."""
+    same = Q()
+    name, born = values.get("full_name"), values.get("date_of_birth")
+    if name and born:
+        same |= Q(name_folded=fold_name(name), date_of_birth=born)
+    if values.get("insurance_number"):
+        same |= Q(insurance_number=values["insurance_number"])
+    if values.get("phone"):
+        same |= Q(phone=values["phone"])
+    if not same:
+        return []
+    qs = Patient.objects.filter(same, station=station)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.order_by(vietnamese("full_name"), "id")[:10])
+
+
+def patient_revision_list(patient: Patient) -> QuerySet[PatientRevision]:
+    return patient.revisions.select_related("changed_by").order_by("-changed_at", "-id")
 
 
 def station_patient_list(user: User) -> QuerySet[Patient]:
@@ -30,7 +68,7 @@ def station_patient_list(user: User) -> QuerySet[Patient]:
     return (
         Patient.objects.select_related("station")
         .filter(station_id__in=stations)
-        .order_by("full_name", "id")
+        .order_by(vietnamese("full_name"), "id")
     )
 
 

@@ -111,10 +111,23 @@ class PatientSerializer(StrictModelSerializer):
         required=False,
         help_text="Purposes the patient consents to at registration.",
     )
+    confirm_new = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        help_text="Register although `possible_duplicate` named candidates: another person.",
+    )
 
     class Meta:
         model = Patient
-        fields = ["id", "station", *PATIENT_FIELDS, "consents", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "station",
+            *PATIENT_FIELDS,
+            "consents",
+            "confirm_new",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["created_at", "updated_at"]
 
     def validate_full_name(self, value: str) -> str:

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinics.audit import Via, audit_record
-from clinics.models import AuditEntry, Consent, Facility, Patient, User
+from clinics.models import AuditEntry, Consent, Facility, Patient, PatientRevision, User
+from clinics.selectors import patient_duplicates
 from clinics.validators import citizen_id_matches_birth, validate_birth_date
 from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
@@ -64,15 +65,59 @@ def _check_patient(station: Facility, values: dict[str, Any], exclude_pk: int | 
             raise _duplicate_citizen_id()
 
 
+def _possible_duplicate(candidates: list[Patient], values: dict[str, Any]) -> AppError:
+    def why(patient: Patient) -> list[str]:
+        reasons = []
+        if patient.date_of_birth == values.get("date_of_birth"):
+            reasons.append("name_and_birth_date")
+        if (
+            values.get("insurance_number")
+            and patient.insurance_number == values["insurance_number"]
+        ):
+            reasons.append("insurance_number")
+        if values.get("phone") and patient.phone == values["phone"]:
+            reasons.append("phone")
+        return reasons
+
+    return AppError(
+        Code.POSSIBLE_DUPLICATE,
+        _(
+            "This patient may already be registered at this station: open the existing "
+            "record, or confirm that this is another person."
+        ),
+        status=409,
+        extra={
+            "candidates": [
+                {
+                    "id": str(p.external_id),
+                    "full_name": p.full_name,
+                    "date_of_birth": p.date_of_birth.isoformat(),
+                    "citizen_id": p.citizen_id,
+                    "insurance_number": p.insurance_number,
+                    "phone": p.phone,
+                    "matches": why(p),
+                }
+                for p in candidates
+            ]
+        },
+    )
+
+
 def patient_register(
     *,
     station: Facility,
     actor: User,
     via: Via,
     consents: list[str] | None = None,
+    confirm_new: bool = False,
     **values: Any,
 ) -> Patient:
     """Register a patient at `station`, with the consents given at the desk.
+
+    A patient with the same name (without tones) and date of birth, or the same BHYT or
+    phone number, may be the same person registered twice: refused as `possible_duplicate`
+    with the candidates, unless `confirm_new` says the nurse checked them (two people of one
+    name and birthday exist; one CCCD is never two people, so that clash is always refused).
 
     Preconditions: `actor` is station staff of `station` (checked by the caller's access
     function); `values` passed field-level validation.
@@ -85,6 +130,8 @@ def patient_register(
         # is a client's mistake, refused rather than guessed at (docs/decisions.md).
         raise invalid({"consents": [str(_("List each purpose once."))]})
     _check_patient(station, values, exclude_pk=None)
+    if not confirm_new and (candidates := patient_duplicates(station, values)):
+        raise _possible_duplicate(candidates, values)
     try:
         with transaction.atomic():
             patient = Patient.objects.create(station=station, registered_by=actor, **values)
@@ -105,15 +152,30 @@ def patient_register(
     return patient
 
 
+def _as_text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def patient_update(*, patient: Patient, actor: User, via: Via, **values: Any) -> Patient:
-    """Change a patient's registration. Precondition: `can_edit_patient(actor, patient)`."""
+    """Change a patient's registration; what it was before is kept as a PatientRevision
+    (fields that changed, old and new). Precondition: `can_edit_patient(actor, patient)`."""
+    unknown = set(values) - set(PATIENT_FIELDS)
+    if unknown:
+        raise AppError(Code.UNKNOWN_FIELD, _("Unknown fields."), fields={k: ["?"] for k in unknown})
     merged = {f: getattr(patient, f) for f in PATIENT_FIELDS} | values
     _check_patient(patient.station, merged, exclude_pk=patient.pk)
+    changes = {
+        field: {"old": _as_text(getattr(patient, field)), "new": _as_text(value)}
+        for field, value in values.items()
+        if getattr(patient, field) != value
+    }
     try:
         with transaction.atomic():
             for field, value in values.items():
                 setattr(patient, field, value)
             patient.save(update_fields=[*values, "updated_at"])
+            if changes:
+                PatientRevision.objects.create(patient=patient, changed_by=actor, changes=changes)
             audit_record(
                 actor=actor, action=AuditEntry.Action.UPDATE, obj=patient, patient=patient, via=via
             )

@@ -43,6 +43,7 @@ class Code(StrEnum):
 
     # Patients and the programme dashboard (docs/api.md).
     DUPLICATE_CITIZEN_ID = "duplicate_citizen_id"
+    POSSIBLE_DUPLICATE = "possible_duplicate"
     INVALID_MONTH = "invalid_month"
     INVALID_QUERY = "invalid_query"
 

@@ -234,6 +234,8 @@ def test_the_first_of_january_1900_and_today_are_accepted(cast: Cast, api: Any) 
         date_of_birth=timezone.localdate().isoformat(),
         citizen_id="",
         guardian_name="Hoàng Văn Minh",
+        insurance_number="",  # not the first one's card and phone: another person
+        phone="",
     )
     assert post_raw(api(cast.nurse), newborn).status_code == 201
 

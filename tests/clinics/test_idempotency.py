@@ -76,7 +76,7 @@ def test_an_expired_key_takes_a_different_request_and_stores_its_answer(
     client = api(cast.nurse)
     client.post(LIST, new_patient(), format="json", HTTP_IDEMPOTENCY_KEY="reg-3")
     age("reg-3", RETENTION + timedelta(minutes=1))
-    other = new_patient(full_name="Người Khác", citizen_id="")
+    other = new_patient(full_name="Người Khác", citizen_id="", insurance_number="", phone="")
     created = client.post(LIST, other, format="json", HTTP_IDEMPOTENCY_KEY="reg-3")
     assert created.status_code == 201
     again = client.post(LIST, other, format="json", HTTP_IDEMPOTENCY_KEY="reg-3")

@@ -25,6 +25,7 @@ ROLES = ("nurse", "specialist", "coordinator", "admin")
 # URL name → the kwargs that fill it; a page that needs more is named here.
 ARGUMENTS = {
     "patient": lambda w: {"id": w["patient"]},
+    "patient-edit": lambda w: {"id": w["patient"]},
     "room-prejoin": lambda w: {"id": w["consult"]},
     "room": lambda w: {"id": w["consult"]},
     "notes": lambda w: {"id": w["consult"]},

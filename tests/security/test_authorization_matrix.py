@@ -134,6 +134,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/patients/{id}/', 'get'): (200, 404, 200, 404, 200, 404, 200, 404, 404, 302, 302),
     # recording consent: the patient's station, and an admin
     ('/patients/{id}/', 'post'): (302, 404, 403, 404, 403, 404, 302, 404, 404, 302, 302),
+    # editing: the patient's station and an admin (an empty form is refused field by field)
+    ('/patients/{id}/edit/', 'get'): (200, 404, 403, 404, 403, 404, 200, 404, 404, 302, 302),
+    ('/patients/{id}/edit/', 'post'): (400, 404, 403, 404, 403, 404, 400, 404, 404, 302, 302),
     ('/book/', 'get'): (200, 200, 403, 403, 403, 403, 403, 403, 403, 302, 302),
     ('/book/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
     ('/book/confirm/', 'get'): (404, 404, 403, 403, 403, 403, 403, 403, 403, 302, 302),
