@@ -93,6 +93,8 @@ def report_document(snap: dict[str, Any]) -> dict[str, Any]:
         "facts": [
             _("Patient: %(name)s — born %(born)s")
             % {"name": patient["name"], "born": day(patient["date_of_birth"])},
+            _("Health insurance (BHYT): %(number)s")
+            % {"number": patient.get("insurance_number") or "—"},
             _("Station: %(name)s") % {"name": snap["station"]},
             _("Hospital: %(name)s — %(specialty)s")
             % {"name": snap["hospital"], "specialty": snap["specialty"]},
