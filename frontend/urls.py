@@ -6,6 +6,7 @@ from frontend import (
     views_dashboard,
     views_notes,
     views_patients,
+    views_report,
     views_room,
     views_scheduling,
     views_scheduling_hospital,
@@ -39,6 +40,7 @@ urlpatterns = [
     path("room/<str:id>/prejoin/", views_room.prejoin, name="room-prejoin"),
     path("room/<str:id>/", views_room.room, name="room"),
     path("consultations/<str:id>/notes/", views_notes.notes_page, name="notes"),
-    path("consultations/<str:id>/report/", views_notes.report_page, name="report"),
+    path("consultations/<str:id>/report/", views_report.report_page, name="report"),
+    path("consultations/<str:id>/report/sign/", views_report.sign_page, name="report-sign"),
     path("dashboard/", views_dashboard.dashboard_page, name="dashboard"),
 ]

@@ -5,24 +5,20 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from clinics.audit import Via, audit_record
-from clinics.models import AuditEntry, User
+from clinics.audit import Via
+from clinics.models import User
 from consults.access import can_join_consultation, is_assigned_specialist, is_station_side
 from consults.models import Consultation
 from consults.notes import selectors
 from consults.notes.access import notes_get_for_reader
 from consults.notes.audit import Notes, audit_read
 from consults.notes.models import AsyncCase, SectionKey
-from consults.notes.pdf import day, section_lines, when
 from consults.notes.sections import VITAL_RANGES
 from consults.realtime import events
 from frontend.pages import page_user
-from telehealth.codes import Code
-from telehealth.errors import AppError
 
 
 def _strings() -> dict[str, str]:
@@ -80,41 +76,3 @@ def notes_page(request: HttpRequest, id: str) -> HttpResponse:
         "boot": notes_boot(user, consultation, with_state=True),
     }
     return render(request, "frontend/notes/notes.html", context)
-
-
-@login_required
-@require_GET
-def report_page(request: HttpRequest, id: str) -> HttpResponse:
-    user = page_user(request)
-    consultation = notes_get_for_reader(user, id)
-    report = selectors.report_of(consultation)
-    if report is None:
-        raise AppError(Code.REPORT_NOT_SIGNED, _("The report is not signed yet."), status=404)
-    audit_record(
-        actor=user,
-        action=AuditEntry.Action.READ,
-        obj=report,
-        patient=consultation.patient,
-        via=Via.http(request),
-    )
-    titles = dict(SectionKey.choices)
-    sections = [
-        {"title": titles[s["section"]], "lines": section_lines(s["section"], s["content"])}
-        for s in report.snapshot["sections"]
-    ]
-    with timezone.override(consultation.station.time_zone):  # as the template's times
-        start, end = when(report.snapshot["start"]), when(report.snapshot["end"])
-    return render(
-        request,
-        "frontend/notes/report.html",
-        {
-            "consultation": consultation,
-            "report": report,
-            "snap": report.snapshot,
-            "sections": sections,
-            "start": start,
-            "end": end,
-            "born": day(report.snapshot["patient"]["date_of_birth"]),
-            "addenda": selectors.addenda_of(report),
-        },
-    )

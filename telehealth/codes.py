@@ -81,6 +81,7 @@ class Code(StrEnum):
     UNKNOWN_SECTION = "unknown_section"
     REPORT_SIGNED = "report_signed"
     REPORT_NOT_SIGNED = "report_not_signed"
+    REPORT_CHANGED = "report_changed"
     ASSESSMENT_MISSING = "assessment_missing"
     NOT_A_PARTICIPANT = "not_a_participant"
     NOT_THE_SPECIALIST = "not_the_specialist"

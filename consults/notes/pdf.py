@@ -2,14 +2,12 @@
 DejaVu Sans (Debian package fonts-dejavu-core), path in settings.REPORT_FONT_PATH."""
 
 import io
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from django.conf import settings
-from django.utils import formats, timezone
-from django.utils.translation import get_language
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -18,8 +16,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from consults.notes.models import Report, SectionKey
-from consults.notes.sections import icd10_codes
+from consults.notes.document import report_document
+from consults.notes.models import Report
 from telehealth.codes import Code
 from telehealth.errors import AppError
 
@@ -50,67 +48,6 @@ def _register_fonts() -> None:
     pdfmetrics.registerFont(TTFont(FONT_BOLD, str(bold if bold.is_file() else regular)))
 
 
-def when(value: str | None) -> str:
-    if not value:
-        return "—"
-    return timezone.localtime(datetime.fromisoformat(value)).strftime("%d/%m/%Y %H:%M")
-
-
-def day(value: str) -> str:
-    """An ISO day as the report writes every date: dd/mm/yyyy."""
-    return date.fromisoformat(value).strftime("%d/%m/%Y")
-
-
-def _vitals(content: dict[str, Any]) -> list[str]:
-    # Whole sentences with their units, so that a translator sees "Mạch: 92 lần/phút" whole;
-    # numbers with the language's decimal separator (37,5 °C in Vietnamese).
-    lines = []
-    if content.get("bp_systolic") is not None:
-        lines.append(
-            _("Blood pressure: %(systolic)s/%(diastolic)s mmHg")
-            % {"systolic": content["bp_systolic"], "diastolic": content["bp_diastolic"]}
-        )
-    sentences = {
-        "pulse": _("Pulse: %(value)s beats/min"),
-        "temperature": _("Temperature: %(value)s °C"),
-        "spo2": _("SpO₂: %(value)s %%"),
-        "respiratory_rate": _("Respiratory rate: %(value)s breaths/min"),
-        "weight": _("Weight: %(value)s kg"),
-    }
-    for key, sentence in sentences.items():
-        if content.get(key) is not None:
-            lines.append(sentence % {"value": formats.number_format(content[key])})
-    return lines
-
-
-def section_lines(key: str, content: dict[str, Any]) -> list[str]:
-    """The human-readable lines of one section (shared by the PDF and the print page)."""
-    lines: list[str] = []
-    if key == SectionKey.VITALS:
-        lines += _vitals(content)
-    if key == SectionKey.ASSESSMENT:
-        codes = icd10_codes()
-        title = 0 if get_language() == "vi" else 1
-        lines += [
-            _("ICD-10 %(code)s: %(title)s") % {"code": c, "title": codes.get(c, ("", ""))[title]}
-            for c in content.get("icd10", [])
-        ]
-    if key == SectionKey.PLAN:
-        if content.get("medications"):
-            lines.append(_("Medications: %(text)s") % {"text": content["medications"]})
-        if content.get("tests"):
-            lines.append(_("Tests: %(text)s") % {"text": content["tests"]})
-        if content.get("disposition") == "referral":
-            lines.append(_("Refer the patient up to hospital."))
-        if content.get("disposition") == "station_followup":
-            lines.append(_("Follow up at the station."))
-    if key == SectionKey.FOLLOWUP and content.get("date"):
-        lines.append(_("Follow-up date: %(date)s") % {"date": day(content["date"])})
-    if content.get("text"):
-        lines.append(content["text"])
-    return lines
-
-
 def report_pdf(report: Report) -> bytes:
     """The report in the active language, its times in the consult's station's zone (as the
     print page shows them)."""
@@ -120,7 +57,7 @@ def report_pdf(report: Report) -> bytes:
 
 
 def _build(report: Report) -> bytes:
-    snap = report.snapshot
+    doc = report_document(report.snapshot)
     body = ParagraphStyle("body", fontName=FONT, fontSize=10, leading=14)
     head = ParagraphStyle("head", fontName=FONT_BOLD, fontSize=12, leading=16, spaceBefore=8)
     title = ParagraphStyle("title", fontName=FONT_BOLD, fontSize=16, leading=20)
@@ -128,50 +65,16 @@ def _build(report: Report) -> bytes:
     def p(text: str, style: ParagraphStyle = body) -> Paragraph:
         return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
-    patient = snap["patient"]
-    story: list[Any] = [
-        p(_("Teleconsultation report"), title),
-        Spacer(1, 4 * mm),
-        p(
-            _("Patient: %(name)s — born %(born)s")
-            % {"name": patient["name"], "born": day(patient["date_of_birth"])}
-        ),
-        p(_("Station: %(name)s") % {"name": snap["station"]}),
-        p(
-            _("Hospital: %(name)s — %(specialty)s")
-            % {"name": snap["hospital"], "specialty": snap["specialty"]}
-        ),
-        p(
-            _("Time: %(start)s – %(end)s")
-            % {"start": when(snap["start"]), "end": when(snap["end"])}
-        ),
-        p(
-            _("Participants: %(names)s")
-            % {"names": ", ".join(person["name"] for person in snap["participants"])}
-        ),
-    ]
-    titles = dict(SectionKey.choices)
-    for section in snap["sections"]:
-        story.append(p(str(titles[section["section"]]), head))
-        for line in section_lines(section["section"], section["content"]) or ["—"]:
-            story.append(p(line))
+    story: list[Any] = [p(doc["title"], title), Spacer(1, 4 * mm)]
+    story += [p(fact) for fact in doc["facts"]]
+    for section in doc["sections"]:
+        story.append(p(section["title"], head))
+        story += [p(line) for line in section["lines"] or ["—"]]
     story.append(p(_("Attachments"), head))
-    for item in snap["attachments"] or [{"name": "—", "caption": ""}]:
-        story.append(p(f"{item['name']} {item['caption']}".strip()))
+    story += [p(line) for line in doc["attachments"] or ["—"]]
     story.append(p(_("Chat"), head))
-    for line in snap["chat"] or [{"by": "", "text": "—", "at": None}]:
-        story.append(p(f"{line['by']}: {line['text']}" if line["by"] else line["text"]))
-    story += [
-        p(_("Signed"), head),
-        p(
-            _("%(name)s — licence %(number)s")
-            % {
-                "name": snap["specialist"]["name"],
-                "number": snap["specialist"]["licence_number"] or "—",
-            }
-        ),
-        p(when(snap["signed_at"])),
-    ]
+    story += [p(line) for line in doc["chat"] or ["—"]]
+    story += [p(_("Signed"), head), p(doc["signer"]), p(doc["signed_at"])]
     for addendum in report.addenda.all():
         story.append(p(_("Addendum"), head))
         story.append(

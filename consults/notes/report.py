@@ -4,6 +4,7 @@ A signed report is immutable: its `snapshot` is taken under the consult lock at 
 and never written again; every later word is an addendum with its own author and time.
 """
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from clinics.selectors import station_staff
 from consults.access import is_station_side
 from consults.models import Consultation
 from consults.notes import selectors
+from consults.notes.document import content_digest
 from consults.notes.models import (
     Addendum,
     AsyncCase,
@@ -33,6 +35,7 @@ from telehealth.codes import Code
 from telehealth.errors import AppError, invalid
 
 CHAT_EXCERPT = 30
+DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def licence_of(user: User, consultation: Consultation) -> str:
@@ -61,7 +64,8 @@ def _participants(consultation: Consultation) -> list[dict[str, str]]:
     ]
 
 
-def snapshot_of(consultation: Consultation, signer: User, signed_at: Any) -> dict[str, Any]:
+def content_of(consultation: Consultation, signer: User) -> dict[str, Any]:
+    """What the report will hold if `signer` signs now (the sign page previews it)."""
     patient = consultation.patient
     return {
         "patient": {
@@ -109,14 +113,19 @@ def snapshot_of(consultation: Consultation, signer: User, signed_at: Any) -> dic
             "name": signer.display_name,
             "licence_number": licence_of(signer, consultation),
         },
-        "signed_at": signed_at.isoformat(),
     }
 
 
-def report_sign(*, consultation: Consultation, actor: User, via: Via) -> Report:
+def report_sign(
+    *, consultation: Consultation, actor: User, via: Via, digest: str | None = None
+) -> Report:
     """Sign the consult off. Preconditions: `actor` is the consult's specialist
     (require_signing_specialist). Needs a written assessment; in store-and-forward
-    mode the station must have submitted. Signing twice is `report_signed` (409)."""
+    mode the station must have submitted. Signing twice is `report_signed` (409).
+    With `digest` (the sign page's, of the content it showed), the content is compared
+    under the lock: if a note changed since, nothing is signed (409 `report_changed`)."""
+    if digest is not None and not (isinstance(digest, str) and DIGEST.fullmatch(digest)):
+        raise invalid({"digest": [_("Open the sign page again: its preview is missing.")]})
     with transaction.atomic():
         locked = lock_for_notes(consultation)
         sections = {s.key: s for s in selectors.note_sections(locked)}
@@ -130,13 +139,20 @@ def report_sign(*, consultation: Consultation, actor: User, via: Via) -> Report:
             raise AppError(
                 Code.NOT_SUBMITTED, _("The station has not submitted this case yet."), status=409
             )
+        content = content_of(locked, actor)
+        if digest is not None and digest != content_digest(content):
+            raise AppError(
+                Code.REPORT_CHANGED,
+                _("The notes changed after you opened the preview: check it again, then sign."),
+                status=409,
+            )
         now = timezone.now()
         report = Report.objects.create(
             consultation=locked,
             signed_by=actor,
             signed_at=now,
             licence_number=licence_of(actor, locked),
-            snapshot=snapshot_of(locked, actor, now),
+            snapshot={**content, "signed_at": now.isoformat()},
         )
         audit_record(
             actor=actor,

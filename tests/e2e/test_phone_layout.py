@@ -30,6 +30,7 @@ ARGUMENTS = {
     "room": lambda w: {"id": w["consult"]},
     "notes": lambda w: {"id": w["consult"]},
     "report": lambda w: {"id": w["consult"]},
+    "report-sign": lambda w: {"id": w["consult"]},
     "room-guest": lambda w: {"token": w["guest_token"]},
 }
 ANONYMOUS = {"login", "login-code", "room-guest"}  # pages for someone not logged in

@@ -15,6 +15,7 @@ from tests.room.test_room_browser import frames_decoded, wait_until
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 360, "height": 740}
 LIVE_TRACKS = "__media.tracks.filter((t) => t.readyState === 'live').length"
 
 
@@ -83,6 +84,10 @@ def test_the_pre_join_screen_checks_the_devices_and_the_link_then_joins_with_the
             "document.querySelector('#preview').srcObject.getVideoTracks()[0].readyState"
         ) == "live"  # fmt: skip
         screenshot(station, "prejoin")
+        station.set_viewport_size(PHONE)
+        assert station.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        screenshot(station, "prejoin-phone")
+        station.set_viewport_size(DESKTOP)
 
         # "Vào phòng" stops every track of the screen before the room opens its own: held
         # back once here (a listener after the page's own), the browser's tracks show it.

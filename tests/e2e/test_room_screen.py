@@ -232,3 +232,38 @@ def test_each_side_sees_the_others_note_and_chat_on_the_consult_screen_during_th
         assert not page.evaluate("window.roomDebug.ended()")
     screenshot(station, "panels-phone")
     screenshot(specialist, "panels-desktop")
+
+
+# When the sign's `hidden` flips, in the page's own clock (both contexts share the machine's).
+WATCH_SIGNS = """(ids) => {
+  window.__signs = [];
+  for (const id of ids) {
+    const el = document.getElementById(id);
+    new MutationObserver(() => window.__signs.push([id, !el.hidden, Date.now()]))
+      .observe(el, { attributes: true, attributeFilter: ["hidden"] });
+  }
+}"""
+PRESS = "(id) => { const at = Date.now(); document.getElementById(id).click(); return at; }"
+
+
+def test_muting_the_microphone_or_the_camera_is_shown_on_the_other_side_within_a_second(
+    call: dict[str, Any],
+) -> None:
+    station, specialist = call["station"], call["specialist"]
+    for page in (station, specialist):
+        wait_for_js(page, "window.roomDebug.stateOpen()")
+    specialist.evaluate(WATCH_SIGNS, ["peer-mic", "peer-camera"])
+    delays: dict[str, float] = {}
+    for button, sign in (("mute", "peer-mic"), ("camera", "peer-camera")):
+        for shown in (True, False):  # press to turn off, then press again to turn back on
+            pressed_at = station.evaluate(PRESS, button)
+            flip = f"([id, on, at]) => id === '{sign}' && on === {str(shown).lower()}"
+            seen_at = wait_for_js(
+                specialist, f"(window.__signs.find({flip} && at >= {pressed_at}) || [])[2]"
+            )
+            delays[f"{sign} {'shown' if shown else 'cleared'}"] = seen_at - pressed_at
+            assert specialist.is_visible(f"#{sign}") is shown
+    print(f"remote sign delays (ms): {delays}")
+    assert all(d < 1000 for d in delays.values()), delays
+    assert station.get_attribute("#camera", "aria-pressed") == "false"
+    assert station.get_attribute("#mute", "aria-pressed") == "false"

@@ -140,9 +140,8 @@ class World:
 
 def _reads_the_report(route: str) -> bool:
     """Report reads, its PDF and addenda go to the signed consult; signing to the other."""
-    return route.startswith("/consultations/{id}/report/") or (
-        "/notes/report/" in route and not route.endswith("/sign/")
-    )
+    reads = route.startswith("/consultations/{id}/report/") or "/notes/report/" in route
+    return reads and not route.endswith("/sign/")
 
 
 def png_bytes() -> bytes:

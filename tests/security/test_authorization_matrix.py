@@ -179,6 +179,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     # the signed report page: the consult's station, specialist, coordinator, an admin
     ('/consultations/{id}/report/', 'get'): (200, 404, 200, 404, 200, 404, 200, 404, 404, 302, 302),
     ('/consultations/{id}/report/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
+    # the sign page: the consult's specialist only (the API's sign row); a post without its digest is 400
+    ('/consultations/{id}/report/sign/', 'get'): (403, 404, 200, 404, 403, 404, 403, 404, 404, 302, 302),
+    ('/consultations/{id}/report/sign/', 'post'): (403, 404, 400, 404, 403, 404, 403, 404, 404, 302, 302),
     ('/dashboard/', 'get'): (404, 404, 404, 404, 404, 404, 200, 200, 200, 302, 302),
     ('/dashboard/', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
 }

@@ -219,8 +219,9 @@ export function mountNotes(root, boot, on = {}) {
   }
 
   function lockAll() {
-    $$(".note-form [name], .note-form .save, .upload, .chat-form [name], .chat-form button, #sign-report").forEach((n) => { n.disabled = true; });
+    $$(".note-form [name], .note-form .save, .upload, .chat-form [name], .chat-form button").forEach((n) => { n.disabled = true; });
     $$(".note-section .status").forEach((n) => { n.textContent = T.signed; });
+    $("#sign-report")?.remove();
   }
 
   // --- the socket, with jittered reconnect ---------------------------------------------
@@ -383,7 +384,6 @@ export function mountNotes(root, boot, on = {}) {
     if (r.ok) return location.reload();
     $(".report-status").textContent = (await r.json()).message;
   }
-  $("#sign-report")?.addEventListener("click", () => post("report/sign/"));
   $("#submit-case")?.addEventListener("click", () => post("submit/"));
   $("#addendum-form")?.addEventListener("submit", (e) => { e.preventDefault(); post("report/addenda/", { text: e.target.text.value }); });
 

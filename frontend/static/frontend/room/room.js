@@ -41,6 +41,7 @@ const tellAll = () => calls.forEach((call) => call.tell(own()));
 
 function peerState(s) {
   $("peer-mic").hidden = s.mic !== false;
+  $("peer-camera").hidden = s.camera !== false;
   // Weak on their side only: when this side is poor too, the own quality label says it.
   if (!$("peer-banner").dataset.left) show("peer-banner", s.level === "poor" && state.level !== "poor" ? T.peer_weak : "");
 }
@@ -75,6 +76,7 @@ function dropCall(peer) {
   showQuality("unknown", {});
   $("ice").textContent = "—";
   $("peer-mic").hidden = true;
+  $("peer-camera").hidden = true;
 }
 
 function peerLeft(left) {
@@ -252,6 +254,7 @@ window.roomDebug = {
   banner: () => ($("banner").hidden ? "" : $("banner").textContent),
   peerBanner: () => ($("peer-banner").hidden ? "" : $("peer-banner").textContent),
   ended: () => !$("ended").hidden,
+  stateOpen: () => calls.size > 0 && [...calls.values()].every((c) => c.channel.readyState === "open"),
   async inboundVideo() {
     const call = [...calls.values()][0];
     if (!call) return null;
