@@ -116,7 +116,7 @@ def test_on_the_mountain_link_audio_flows_it_goes_audio_only_and_video_returns_o
             for peer, count in zip(peers, frames, strict=True):
                 peer.wait_for(
                     lambda p, count=count: p.samples()[-1]["video_frames"] > count + 10,
-                    20,
+                    30,
                     "remote video decoding again",
                 )
             video_back = max(

@@ -103,6 +103,13 @@ def apply(client: RoomClient, actions: list[dict[str, Any]]) -> None:
     for action in actions:
         if "audio_only" in action:
             client.set_audio_only(action["audio_only"])
+            if not action["audio_only"]:
+                # A browser's resumed track starts with a key frame; aiortc's encoder would
+                # wait for the receiver's PLI, which a lossy link may take seconds to deliver.
+                for link in client.links.values():
+                    for sender in link.pc.getSenders():
+                        if sender.kind == "video":
+                            sender._RTCRtpSender__force_keyframe = True  # type: ignore[attr-defined]
         if "max_bitrate" in action:
             clamp_video(action["max_bitrate"])
             for link in client.links.values():
