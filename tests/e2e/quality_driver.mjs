@@ -14,7 +14,7 @@ const actions = [];
 const sender = {
   track: { kind: "video" },
   getParameters: () => ({ encodings: [{}] }),
-  setParameters: async (params) => actions.push({ max_bitrate: params.encodings[0].maxBitrate }),
+  setParameters: async (params) => actions.push({ max_bitrate: params.encodings[0].maxBitrate ?? null }),
 };
 const pc = { getSenders: () => [sender] };
 const fallback = new Fallback((on) => actions.push({ audio_only: on }));

@@ -21,9 +21,6 @@ from tests.e2e.servers import ARTIFACTS, ROOT
 
 # The issue's link: 300 ms round trip (150 ms each way), 5 % loss, 256 kbit/s.
 NETEM = ["netem", "delay", "150ms", "loss", "5%", "rate", "256kbit"]
-# Without netem: the same 256 kbit/s cap, with at most 150 ms of queue each way (a full queue
-# makes a 300 ms round trip), packets beyond it dropped.
-TBF = ["tbf", "rate", "256kbit", "burst", "4kb", "latency", "150ms"]
 
 
 def _run(*command: str) -> subprocess.CompletedProcess[str]:
@@ -87,16 +84,16 @@ class WeakLink:
 class Peer:
     """`tests.e2e.weak_peer` in one namespace; its JSON lines are collected in `events`."""
 
-    def __init__(self, link: WeakLink, side: str, *args: str) -> None:
+    def __init__(self, namespace: str, *args: str) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
-        self.log_path = ARTIFACTS / f"weak-peer-{link.ns[side]}.log"
+        self.log_path = ARTIFACTS / f"weak-peer-{namespace}.log"
         self.events: list[dict[str, Any]] = []
         self.proc = subprocess.Popen(
             [
                 "ip",
                 "netns",
                 "exec",
-                link.ns[side],
+                namespace,
                 sys.executable,
                 "-m",
                 "tests.e2e.weak_peer",
@@ -116,6 +113,9 @@ class Peer:
             for line in self.proc.stdout:
                 kept.write(line)
                 self.events.append(json.loads(line))
+
+    def first(self, event: str) -> dict[str, Any] | None:
+        return next((e for e in self.events if e["event"] == event), None)
 
     def samples(self) -> list[dict[str, Any]]:
         return [e for e in self.events if e["event"] == "sample"]

@@ -16,8 +16,11 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
+
+from aiortc.codecs import vpx
 
 from tests.support.rtc_client import RoomClient
 
@@ -85,12 +88,35 @@ class PageLogic:
         await self.node.wait()
 
 
+# aiortc's VP8 encoder follows the receiver's REMB between its module's bounds (250 kbit/s to
+# 1.5 Mbit/s) and has no sender parameters: this peer narrows the bounds to a browser's
+# camera range, and the page's `max_bitrate` step lowers the ceiling.
+VIDEO_FLOOR, VIDEO_CEILING = 100_000, 600_000
+
+
+def clamp_video(ceiling: int | None = None) -> None:
+    vpx.MIN_BITRATE, vpx.MAX_BITRATE = VIDEO_FLOOR, ceiling or VIDEO_CEILING
+    vpx.DEFAULT_BITRATE = min(vpx.DEFAULT_BITRATE, vpx.MAX_BITRATE)
+
+
 def apply(client: RoomClient, actions: list[dict[str, Any]]) -> None:
     for action in actions:
-        if action.get("audio_only"):
-            client.set_audio_only(True)
-        # `max_bitrate` (the page's first step, 150 kbit/s) has no aiortc counterpart: its
-        # VP8 encoder is driven by the receiver's REMB only and never goes under 250 kbit/s.
+        if "audio_only" in action:
+            client.set_audio_only(action["audio_only"])
+            if not action["audio_only"]:
+                # A browser's resumed track starts with a key frame; aiortc's encoder would
+                # wait for the receiver's PLI, which a lossy link may take seconds to deliver.
+                for link in client.links.values():
+                    for sender in link.pc.getSenders():
+                        if sender.kind == "video":
+                            sender._RTCRtpSender__force_keyframe = True  # type: ignore[attr-defined]
+        if "max_bitrate" in action:
+            clamp_video(action["max_bitrate"])
+            for link in client.links.values():
+                for sender in link.pc.getSenders():
+                    encoder = getattr(sender, "_RTCRtpSender__encoder", None)
+                    if encoder is not None and hasattr(encoder, "target_bitrate"):
+                        encoder.target_bitrate = vpx.MAX_BITRATE
 
 
 async def measure(client: RoomClient, logic: PageLogic, every: float) -> None:
@@ -99,6 +125,17 @@ async def measure(client: RoomClient, logic: PageLogic, every: float) -> None:
     except Exception as error:
         emit("error", error=repr(error))
         raise
+
+
+async def watch_connected(client: RoomClient) -> None:
+    """One `connected` line each time a call's ICE connects (a rebuilt call connects again)."""
+    seen: set[int] = set()
+    while True:
+        for link in list(client.links.values()):
+            if link.connected.is_set() and id(link) not in seen:
+                seen.add(id(link))
+                emit("connected", t=time.monotonic())
+        await asyncio.sleep(0.05)
 
 
 async def sample_forever(client: RoomClient, logic: PageLogic, every: float) -> None:
@@ -110,6 +147,7 @@ async def sample_forever(client: RoomClient, logic: PageLogic, every: float) -> 
             continue
         peer, link = connected[0]
         sample = await client.quality_sample(peer, previous)
+        audio = await audio_counts(link)
         previous = sample
         decision = await logic.decide(sample)
         apply(client, decision["actions"])
@@ -124,13 +162,30 @@ async def sample_forever(client: RoomClient, logic: PageLogic, every: float) -> 
             audio_only=client.audio_only,
             audio_frames=link.audio_frames,
             video_frames=link.frames,
+            audio_received=audio["received"],
+            audio_lost=audio["lost"],
+            video_sending=not client.audio_only,
+            t=time.monotonic(),
         )
 
 
+async def audio_counts(link: Any) -> dict[str, int]:
+    """The inbound audio's RTP packets received and lost: each lost 20 ms packet is what a
+    browser conceals, so lost / (received + lost) is the concealed share aiortc can report
+    (it has no concealment counters of its own)."""
+    stats = (await link.pc.getStats()).values()
+    audio = [s for s in stats if s.type == "inbound-rtp" and s.kind == "audio"]
+    return {
+        "received": sum(s.packetsReceived for s in audio),
+        "lost": sum(max(0, s.packetsLost) for s in audio),
+    }
+
+
 async def main(args: argparse.Namespace) -> None:
-    port = await relay_to(args.socket)
+    clamp_video()
+    server = args.server or f"http://127.0.0.1:{await relay_to(args.socket)}"
     client = RoomClient(
-        f"http://127.0.0.1:{port}",
+        server,
         args.consultation,
         username=args.username,
         password=args.password,
@@ -139,10 +194,12 @@ async def main(args: argparse.Namespace) -> None:
     )
     logic = await PageLogic().start()
     await client.join()
-    emit("joined", peer=client.welcome["peer"])
+    emit("joined", peer=client.welcome["peer"], t=time.monotonic())
     sampling = asyncio.ensure_future(measure(client, logic, args.every))
+    watching = asyncio.ensure_future(watch_connected(client))
     await asyncio.to_thread(sys.stdin.readline)
     sampling.cancel()
+    watching.cancel()
     await client.close()
     await logic.stop()
     emit("left")
@@ -150,7 +207,8 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--socket", required=True)
+    parser.add_argument("--socket", help="the server's Unix socket (relayed from 127.0.0.1)")
+    parser.add_argument("--server", help="or the server's URL, reached over the network")
     parser.add_argument("--consultation", required=True)
     parser.add_argument("--username", required=True)
     parser.add_argument("--password", required=True)

@@ -68,6 +68,9 @@ def mean_luminance(frame: av.VideoFrame) -> float:
     return sum(sample) / len(sample)
 
 
+LOSS_WINDOW = 6  # samples, as quality.js's WINDOW
+
+
 async def stats_sample(
     pc: RTCPeerConnection, previous: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -75,7 +78,8 @@ async def stats_sample(
 
     aiortc reports no ICE candidate pair, so the round trip comes from the RTCP receiver
     reports on what we send (the larger of audio's and video's); loss and bitrate are
-    computed over what we receive, with the page's formulas (totals since the call began).
+    computed over what we receive, with the page's formulas (loss over the last
+    `LOSS_WINDOW` samples, as quality.js's WINDOW).
     """
     stats = list((await pc.getStats()).values())
     rtts = [
@@ -88,11 +92,17 @@ async def stats_sample(
     received = sum(s.packetsReceived for s in inbound)
     out: dict[str, Any] = {
         "rtt_ms": max(rtts) if rtts else None,
-        "loss_pct": 100 * lost / (received + lost) if received + lost > 0 else None,
+        "loss_pct": None,
         "bitrate_kbps": None,
         "bytes": sum(s.bytesReceived for s in stats if s.type == "transport"),
         "t": time.monotonic() * 1000,
     }
+    window = [*(previous or {}).get("window", []), (lost, received)][-(LOSS_WINDOW + 1) :]
+    out["window"] = window
+    first = window[0] if len(window) > 1 else (0, 0)
+    d_lost, d_received = max(0, lost - first[0]), received - first[1]
+    if d_lost + d_received > 0:
+        out["loss_pct"] = 100 * d_lost / (d_lost + d_received)
     if previous:
         elapsed = out["t"] - previous["t"]
         out["bitrate_kbps"] = max(0.0, (out["bytes"] - previous["bytes"]) * 8 / elapsed)
