@@ -13,7 +13,7 @@ def top_bar(user: User) -> str:
     client = Client(HTTP_ACCEPT_LANGUAGE="vi")
     client.force_login(user)
     page = client.get("/login/").content.decode()
-    return page[page.index('<nav class="nav">') : page.index("</nav>")]
+    return page[page.index('<nav class="nav"') : page.index("</nav>")]
 
 
 def test_the_station_nurse_reaches_patients_booking_agenda_and_the_precall_test(
