@@ -87,9 +87,10 @@ def patient_reminders_cancel(consult: Consultation) -> None:
 def patient_notice(consult: Consultation, *, kind: str) -> None:
     """Tell the patient the consult was cancelled (`patient_cancelled`) or moved
     (`patient_moved`). The reminders of the old time are cancelled or replanned by the
-    caller (consults.scheduling.reminders)."""
+    caller (consults.scheduling.reminders). A request withdrawn before it was given a time
+    was never announced to the patient, so its cancellation is not either."""
     phone = _phone(consult)
-    if not phone:
+    if not phone or consult.start is None:
         return
     with translation.override("vi"):
         if kind == "patient_cancelled":
@@ -109,7 +110,7 @@ def patient_notice(consult: Consultation, *, kind: str) -> None:
         body=text,
         params={**_params(consult), "kind": kind},
         kind=kind,
-        key=f"{kind}:{consult.external_id}:{consult.start.isoformat() if consult.start else ''}",
+        key=f"{kind}:{consult.external_id}:{consult.start.isoformat()}",
         consultation=consult,
         patient=consult.patient,
     )

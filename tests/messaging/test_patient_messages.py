@@ -99,3 +99,29 @@ def test_a_patient_without_consent_gets_no_message_at_all(
     consult = booked(book, day)
     api(cast.nurse).post(url(consult, "cancel"), {"reason": "x"}, format="json")
     assert messages() == []
+
+
+@pytest.mark.usefixtures("contactable")
+def test_a_request_withdrawn_before_it_had_a_time_tells_the_patient_nothing(
+    cast: Cast, api: Any
+) -> None:
+    filed = api(cast.nurse).post(
+        "/api/v1/requests/",
+        {
+            "patient": str(cast.patient.external_id),
+            "specialty": "cardiology",
+            "hospital": str(cast.hospital.external_id),
+            "reason": "Khó thở khi nằm",
+        },
+        format="json",
+    )
+    assert filed.status_code == 201, filed.json()
+    consult = filed.json()["consultation"]["id"]
+    response = api(cast.nurse).post(
+        f"/api/v1/consultations/{consult}/cancel/",
+        {"reason": "Gia đình rút yêu cầu"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "cancelled"
+    assert messages() == []
