@@ -17,7 +17,9 @@ else the stored first answer and a READ entry in the audit log.
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -39,6 +41,27 @@ from telehealth.errors import AppError
 from telehealth.storable import refusal, unstorable
 
 HEADER = "Idempotency-Key"
+
+# True while a keyed write runs inside the transaction `idempotent` opened for it.
+_IN_KEYED_WRITE: ContextVar[bool] = ContextVar("in_keyed_write", default=False)
+
+
+def write_transaction() -> transaction.Atomic:
+    """The transaction a service opens for its write: its own, or, inside a keyed write,
+    a part of the one `idempotent` opened, without a savepoint (two round trips each
+    write would otherwise make while it holds its locks). Safe because nothing between
+    that transaction and the write catches the write's error: it rolls back the whole
+    transaction, the answer's record with it, and is the request's answer."""
+    return transaction.atomic(savepoint=not _IN_KEYED_WRITE.get())
+
+
+@contextmanager
+def _keyed_write() -> Iterator[None]:
+    token = _IN_KEYED_WRITE.set(True)
+    try:
+        yield
+    finally:
+        _IN_KEYED_WRITE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -130,7 +153,8 @@ def idempotent(
         return _replay(request, existing, digest, shows)
     try:
         with transaction.atomic():
-            response = write()
+            with _keyed_write():
+                response = write()
             if response.status_code < 400:
                 IdempotencyRecord.objects.create(
                     **lookup,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinics.audit import Via, audit_record
+from clinics.idempotency import write_transaction
 from clinics.models import AuditEntry, Facility, Patient, Specialty, StationRoom, User
 from consults.lifecycle import consultation_transition
 from consults.messaging import patient as patient_messages
@@ -183,8 +184,9 @@ def consultation_book(
     mode: str = Consultation.Mode.VIDEO,
 ) -> Consultation:
     """Book a slot. Preconditions: `actor` is staff of the patient's station; `room` (if
-    any) belongs to that station; `specialist` works at `hospital` with `specialty`."""
-    with transaction.atomic():
+    any) belongs to that station; `specialist` works at `hospital` with `specialty`.
+    Inside a keyed write, part of its transaction (no savepoint: `write_transaction`)."""
+    with write_transaction():
         lock_resources(specialist=specialist, room=room, patient=patient)
         cal = _check_slot(
             specialist=specialist,

@@ -3,6 +3,8 @@
 from datetime import date, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -271,7 +273,7 @@ def test_nothing_is_half_written_when_a_booking_is_refused(
 
 
 def test_a_booking_stays_within_its_statement_budget(
-    cast: Cast, hours: SpecialistSchedule, day: date, django_assert_max_num_queries
+    cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:
     # A booking holds its specialist's, room's and patient's locks for its whole
     # transaction, so every statement in it is a round trip others may queue behind. The
@@ -292,11 +294,30 @@ def test_a_booking_stays_within_its_statement_budget(
         return response.status_code
 
     assert post(at(day, 9), "warm-up") == 201
-    # token; key; patient; specialist, specialties; room; savepoint; locks; policy, rules,
-    # overrides + time off + holidays, bookings; consult, event, reminders, audit; release;
-    # key's answer; release (the test's savepoints stand in for BEGIN and COMMIT)
-    with django_assert_max_num_queries(20):
+    # token; key; patient; specialist, specialties; room; locks; policy, rules, overrides +
+    # time off + holidays, bookings; consult, event, reminders, audit; key's answer (18 with
+    # the test's savepoint and release, which stand in for BEGIN and COMMIT). No savepoint
+    # of the booking's own inside the key's transaction (`write_transaction`).
+    with CaptureQueriesContext(connection) as queries:
         assert post(at(day, 10), "one") == 201
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) <= 18, "\n".join(statements)
+    assert sum(s.startswith(("SAVEPOINT", "RELEASE")) for s in statements) == 2
+
+
+def test_a_refused_keyed_booking_leaves_nothing_and_no_answer(
+    hours: SpecialistSchedule, day: date, book: BookFn
+) -> None:
+    # Without its own savepoint the booking's refusal rolls back the key's whole
+    # transaction: no consult, no event, no audit row, no stored answer; the retry asks again.
+    assert book(at(day, 9)).status_code == 201
+    refused = book(at(day, 9), key="clash")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "slot_taken"
+    assert not IdempotencyRecord.objects.filter(key="clash").exists()
+    assert Consultation.objects.count() == ConsultationEvent.objects.count() == 1
+    assert AuditEntry.objects.filter(action="create").count() == 1
+    assert book(at(day, 10), key="clash").status_code == 201
 
 
 def reads_of(consult_id: str) -> list[AuditEntry]:
