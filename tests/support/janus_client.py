@@ -154,6 +154,7 @@ class JanusPeer:
             if "jsep" in event:
                 break
         await self.pc.setRemoteDescription(RTCSessionDescription(**event["jsep"]))
+
         # Others can subscribe once Janus has the media up.
         def up(event: dict[str, Any]) -> bool:
             return event.get("janus") == "webrtcup" and event.get("sender") == self.publisher
