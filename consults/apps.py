@@ -5,7 +5,7 @@ from django.apps import AppConfig
 
 # Each capability keeps its models in `consults.<capability>.models`, which imports
 # consults.models; consults.models importing them back would be a cycle.
-CAPABILITIES_WITH_MODELS = ("scheduling", "room", "notes", "messaging")
+CAPABILITIES_WITH_MODELS = ("scheduling", "room", "notes", "messaging", "conference")
 
 
 def _close_session_sockets(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:

@@ -96,6 +96,10 @@ class Code(StrEnum):
     NO_THUMBNAIL = "no_thumbnail"
     REPORT_FONT_MISSING = "report_font_missing"
 
+    # Case conferences through Janus (docs/api.md).
+    CONFERENCES_OFF = "conferences_off"
+    CONFERENCE_UNAVAILABLE = "conference_unavailable"
+
     # Socket frames refused, the socket stays open (docs/signaling.md).
     MALFORMED = "malformed"
     UNKNOWN_TYPE = "unknown_type"

@@ -481,6 +481,10 @@ ROOM_HELLO_TIMEOUT_SECONDS = env_int("ROOM_HELLO_TIMEOUT_SECONDS", 10)
 ROOM_REAUTH_SECONDS = env_int("ROOM_REAUTH_SECONDS", 5)
 ROOM_TICKET_TTL_SECONDS = env_int("ROOM_TICKET_TTL_SECONDS", 60)
 ROOM_TURN_TTL_SECONDS = env_int("ROOM_TURN_TTL_SECONDS", 3600)
+# Case conferences through Janus (docs/deploy.md "Janus"); no admin URL or secret: off.
+JANUS_URL = env_str("JANUS_URL") or None
+JANUS_ADMIN_URL = env_str("JANUS_ADMIN_URL") or None
+JANUS_ADMIN_SECRET = env_str("JANUS_ADMIN_SECRET") or None
 ROOM_PRECALL_MAX = env_int("ROOM_PRECALL_MAX", 3)
 ROOM_PRECALL_SECONDS = env_int("ROOM_PRECALL_SECONDS", 30)
 # The largest legal `note.save` (a plan: three fields of 10,000 characters) is ~90 KB of
