@@ -17,7 +17,8 @@ class AppErrorMiddleware:
 
     Also refuses, before any view, query parameters (and a page's form fields) that no
     text column can hold: every view filters or writes with them, and a NUL there is a
-    database error, not a field error. An API body is checked by its parser.
+    database error, not a field error. An API body is checked by its parser; a webhook
+    reads its own raw body (its signature is over the bytes), so its form is left unread.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -30,7 +31,7 @@ class AppErrorMiddleware:
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponse | None:
         params = list(request.GET.lists())
-        if request.method == "POST" and not request.path.startswith("/api/"):
+        if request.method == "POST" and not request.path.startswith(("/api/", "/webhooks/")):
             params += request.POST.lists()
         errors: dict[str, list[str]] = {}
         for name, values in params:

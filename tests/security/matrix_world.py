@@ -88,6 +88,8 @@ class World:
             values["guest_id"] = self.guest_id
         if "{section}" in route:
             values["section"] = "history"
+        if "{provider}" in route:
+            values["provider"] = "sms"  # the delivery receipts' webhook (docs/messages.md)
         if "{token}" in route:
             holds = (route.startswith("/room/guest/") and role == "guest") or (
                 route.startswith("/api/v1/calendar/") and role == "station"

@@ -42,6 +42,9 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/healthz', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 405, 405),
     ('/readyz', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ('/readyz', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    # the providers' delivery receipts: no login, an HMAC signature instead (unsigned here: 403 bad_signature)
+    ('/webhooks/messages/{provider}/', 'get'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 405, 405),
+    ('/webhooks/messages/{provider}/', 'post'): (403, 403, 403, 403, 403, 403, 403, 403, 403, 403, 403),
     ('/metrics', 'get'): (200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200),
     ('/metrics', 'post'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 405, 405),
     ('/api/v1/auth/token/', 'post'): (400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400),
