@@ -3,6 +3,7 @@ from django.urls import path
 from frontend import (
     views,
     views_account,
+    views_booking,
     views_dashboard,
     views_notes,
     views_patients,
@@ -25,8 +26,8 @@ urlpatterns = [
     path("patients/", views_patients.patients, name="patients"),
     path("patients/<str:id>/", views_patients.patient_detail, name="patient"),
     path("patients/<str:id>/edit/", views_patients.patient_edit, name="patient-edit"),
-    path("book/", views_scheduling.book, name="book"),
-    path("book/confirm/", views_scheduling.book_confirm, name="book-confirm"),
+    path("book/", views_booking.book, name="book"),
+    path("book/confirm/", views_booking.book_confirm, name="book-confirm"),
     path("agenda/", views_scheduling.agenda, name="agenda"),
     path("agenda/check-in/", views_scheduling.check_in, name="check-in"),
     path("requests/file/", views_scheduling.request_file, name="request-file"),

@@ -25,7 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinics.models import Facility, Membership, Specialty, StationRoom, User
+from clinics.models import Facility, Membership, Patient, Specialty, StationRoom, User
 from consults.lifecycle import ACTIVE_STATUSES
 from consults.models import Consultation
 from consults.scheduling import engine, public_holidays, windowed
@@ -484,3 +484,16 @@ def specialty_of(member: Membership, code: str | None) -> Specialty:
             fields={"specialty": [str(_("Not a specialty of this specialist."))]},
         )
     return found
+
+
+def patient_booking_at(
+    patient: Patient, *, specialist: User, start: datetime
+) -> Consultation | None:
+    """The patient's live booking with this specialist at this time, if they hold it
+    already (the booking page says so instead of a bare "slot taken")."""
+    return (
+        active_bookings()
+        .filter(patient=patient, specialist=specialist, start=start)
+        .order_by("id")
+        .first()
+    )
