@@ -3,6 +3,7 @@ the services' write; refusals show the page's message for their code and change 
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -17,7 +18,7 @@ from tests.scheduling.test_pages import form_key, logged_in
 pytestmark = pytest.mark.django_db
 
 
-def booked(cast: Cast, **kw: object) -> Consultation:
+def booked(cast: Cast, **kw: Any) -> Consultation:
     return factories.make_consultation(
         patient=cast.patient,
         specialist=cast.specialist,
