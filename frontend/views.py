@@ -24,7 +24,7 @@ from consults.access import consultations_visible_to
 from consults.dashboard.access import can_see_dashboard
 from frontend.pages import page_user
 from frontend.views_account import login_continue
-from frontend.views_scheduling import agenda_rows, alerts_on
+from frontend.views_agenda import agenda_rows, alerts_on
 from telehealth.errors import AppError
 
 PAGE_SIZE = 50

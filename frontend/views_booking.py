@@ -34,6 +34,7 @@ from consults.scheduling.api import CONSULTATION
 from consults.scheduling.models import SpecialistSchedule
 from consults.scheduling.serializers import BookingSerializer, ConsultationSerializer
 from frontend.pages import form_fields, form_write, page_user, validated
+from frontend.views_agenda import agenda_url
 from telehealth.codes import Code
 from telehealth.errors import AppError, not_found
 
@@ -246,10 +247,6 @@ def _when(raw: str | None) -> datetime:
     if parsed is None or timezone.is_naive(parsed):
         raise AppError(Code.INVALID, _("This slot link is not valid. Search again."))
     return parsed
-
-
-def agenda_url(day: datetime) -> str:
-    return f"/agenda/?day={timezone.localtime(day).date().isoformat()}"
 
 
 @login_required

@@ -204,6 +204,8 @@ def triage_page(request: HttpRequest) -> HttpResponse:
             status=403,
         )
     number = _page_number(request.GET.get("page"))
+    if request.method == "POST" and request.POST.get("step") == "confirm":
+        return _triage_confirm(request, user, number)
     if request.method == "POST":
         _triage_action(request, user)
         back = reverse("frontend:triage")  # to the page the form was on
@@ -219,6 +221,34 @@ def triage_page(request: HttpRequest) -> HttpResponse:
         "frontend/scheduling/triage.html",
         {"items": items, "page": page},
     )
+
+
+def _triage_confirm(request: HttpRequest, user: User, number: int) -> HttpResponse:
+    """What an accept or a decline will do, named before it is done: the specialist and the
+    time booked, or the reason the station will read. Its form posts the same fields
+    without `step`, which writes."""
+    post = request.POST
+    req = triage.request_get_for_user(user, post.get("request", ""))
+    if not triage.can_triage(user, req):
+        raise AppError(
+            Code.PERMISSION_DENIED, _("Only the hospital's coordinators triage."), status=403
+        )
+    action = post.get("action", "")
+    if action not in {"accept", "decline"}:
+        raise AppError(Code.INVALID, _("Unknown action."))
+    context: dict[str, Any] = {"request": req, "action": action, "form": post, "page": number}
+    if action == "accept":
+        slot = validated(AcceptSerializer, form_fields(post, AcceptSerializer))
+        member = selectors.specialist_by_public_id(slot["specialist"])
+        if member is None:
+            raise not_found(_("No such specialist at this hospital."))
+        context.update(
+            member=member,
+            start=timezone.localtime(slot["start"]),
+            end=timezone.localtime(slot["end"]),
+        )
+    audit_patients_read(actor=user, patients=[req.consultation.patient], via=Via.http(request))
+    return render(request, "frontend/scheduling/triage_confirm.html", context)
 
 
 def _page_number(raw: str | None) -> int:

@@ -1,6 +1,6 @@
 """The station's earlier-slot offers (waitlist) on the agenda, taken in one click.
 
-Apart from views_scheduling.py: the agenda only adds `waitlist_context` to its page.
+Apart from views_agenda.py: the agenda only adds `waitlist_context` to its page.
 """
 
 from typing import Any

@@ -340,6 +340,31 @@ def test_the_triage_page_accepts_a_request(
     assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
 
 
+def test_the_triage_page_confirms_before_it_books_or_declines(
+    cast: Cast, hours: SpecialistSchedule, day: date
+) -> None:
+    req = urgent_request(cast)
+    client = logged_in(cast.coordinator)
+    assert 'name="step" value="confirm"' in client.get("/triage/").content.decode()
+    form = accept_form(req, cast.specialist, day)
+    page = client.post("/triage/", {**form, "step": "confirm"})
+    assert page.status_code == 200
+    said = page.content.decode()
+    assert cast.specialist.display_name in said
+    assert f"{day:%d/%m/%Y} 09:00–09:30" in said
+    assert ConsultRequest.objects.get(pk=req.pk).state == "waiting"  # nothing booked yet
+    decline = {"request": form["request"], "action": "decline", "message": "Ngoài chuyên môn"}
+    said = client.post("/triage/", {**decline, "step": "confirm"}).content.decode()
+    assert "Yêu cầu sẽ bị từ chối" in said
+    assert "Ngoài chuyên môn" in said
+    assert ConsultRequest.objects.get(pk=req.pk).state == "waiting"
+    unknown = {**form, "specialist": "00000000-0000-4000-8000-000000000000", "step": "confirm"}
+    assert client.post("/triage/", unknown).status_code == 404
+    confirmed = {**form, "idempotency_key": form_key(page.content.decode())}
+    assert client.post("/triage/", confirmed).status_code == 302
+    assert ConsultRequest.objects.get(pk=req.pk).state == "accepted"
+
+
 def test_the_triage_page_refuses_a_specialist_outside_the_requested_specialty(
     cast: Cast, hours: SpecialistSchedule, day: date
 ) -> None:

@@ -135,6 +135,7 @@ class World:
             "/triage/": {"request": request, "action": "ask_info", "message": "Cân nặng?"},
             "/agenda/waitlist/take/": {"consultation": str(self.consultation.external_id)},
             "/agenda/check-in/": {"consultation": str(self.consultation.external_id)},
+            "/agenda/{id}/change/": {"action": "cancel", "reason": "Bệnh nhân chuyển viện"},
             "/i18n/setlang/": {"language": "en"},
         }
         return forms.get(route, {})

@@ -150,6 +150,10 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ('/agenda/check-in/', 'get'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
     # the station (and an admin) checks in and lands in the call; the specialist and the coordinator see the consult but may not
     ('/agenda/check-in/', 'post'): (302, 404, 403, 404, 403, 404, 302, 404, 404, 302, 302),
+    # no action named: 400 once the consult is seen; another facility's consult is 404
+    ('/agenda/{id}/change/', 'get'): (400, 404, 400, 404, 400, 404, 400, 404, 404, 302, 302),
+    # cancelling with a reason: whoever may cancel (the station, the specialist, the hospital's coordinator, an admin), as the API
+    ('/agenda/{id}/change/', 'post'): (302, 404, 302, 404, 302, 404, 302, 404, 404, 302, 302),
     ('/requests/file/', 'get'): (405, 405, 405, 405, 405, 405, 405, 405, 405, 302, 302),
     # a complete request: filed (302) by the patient's station only
     ('/requests/file/', 'post'): (302, 404, 403, 403, 403, 403, 403, 403, 403, 302, 302),
