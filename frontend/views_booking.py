@@ -92,7 +92,9 @@ def slot_query(user: User, data: QueryDict) -> SlotQuery:
     names = ("patient", "specialty", "day", "specialist", "hospital")
     query = SlotQuery(raw={n: data.get(n, "").strip() for n in names})
     raw = query.raw
-    submitted = any(n in data for n in ("patient", "specialty"))
+    # The form sends both fields; a link naming only the patient (from the patient's page)
+    # preselects her and is not yet a search.
+    submitted = "specialty" in data
     if raw["patient"]:
         query.patient = station_patient_get(user, raw["patient"])
     elif submitted:
