@@ -137,3 +137,12 @@ def test_a_specialist_on_the_consult_sees_the_patient_but_may_not_edit(
     assert page.status_code == 200
     assert 'id="edit-patient"' not in page.content.decode()
     assert logged_in(cast.specialist).get(edit_page(cast.patient)).status_code == 403
+
+
+def test_the_patient_page_is_titled_with_the_name_alone_and_shows_its_history_once(
+    cast: Cast,
+) -> None:
+    page = logged_in(cast.nurse).get(f"/patients/{cast.patient.external_id}/").content.decode()
+    title = page[page.index("<title>") + len("<title>") : page.index("</title>")]
+    assert title.strip() == f"{cast.patient.full_name} · Khám chữa bệnh từ xa"
+    assert page.count('id="revisions"') == 1
