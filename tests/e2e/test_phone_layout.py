@@ -31,6 +31,7 @@ ARGUMENTS = {
     "notes": lambda w: {"id": w["consult"]},
     "report": lambda w: {"id": w["consult"]},
     "report-sign": lambda w: {"id": w["consult"]},
+    "consult-change": lambda w: {"id": w["consult"]},
     "room-guest": lambda w: {"token": w["guest_token"]},
 }
 ANONYMOUS = {"login", "login-code", "room-guest"}  # pages for someone not logged in
