@@ -12,8 +12,11 @@ from django.utils import formats, timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from clinics.models import Patient
 from consults.notes.models import SectionKey
 from consults.notes.sections import icd10_codes
+
+SEXES = dict(Patient.Sex.choices)
 
 
 def content_digest(content: dict[str, Any]) -> str:
@@ -93,6 +96,9 @@ def report_document(snap: dict[str, Any]) -> dict[str, Any]:
         "facts": [
             _("Patient: %(name)s — born %(born)s")
             % {"name": patient["name"], "born": day(patient["date_of_birth"])},
+            _("Sex: %(sex)s — %(age)s years old")
+            % {"sex": SEXES.get(patient.get("sex", ""), "—"), "age": patient.get("age", "—")},
+            _("Citizen ID (CCCD): %(number)s") % {"number": patient.get("citizen_id") or "—"},
             _("Health insurance (BHYT): %(number)s")
             % {"number": patient.get("insurance_number") or "—"},
             _("Station: %(name)s") % {"name": snap["station"]},
@@ -102,6 +108,8 @@ def report_document(snap: dict[str, Any]) -> dict[str, Any]:
             % {"start": when(snap["start"]), "end": when(snap["end"])},
             _("Participants: %(names)s")
             % {"names": ", ".join(person["name"] for person in snap["participants"])},
+            # A report signed before the reason was part of it has none.
+            _("Reason for the consult: %(reason)s") % {"reason": snap.get("reason") or "—"},
         ],
         "sections": [
             {

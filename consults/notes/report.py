@@ -74,7 +74,14 @@ def content_of(consultation: Consultation, signer: User) -> dict[str, Any]:
             "sex": patient.sex,
             "citizen_id": patient.citizen_id,
             "insurance_number": patient.insurance_number,
+            # Full years on the consult's day in the station's zone, as the room's summary.
+            "age": patient.age_on(
+                timezone.localdate(consultation.start)
+                if consultation.start
+                else timezone.localdate()
+            ),
         },
+        "reason": consultation.reason,
         "station": consultation.station.name,
         "hospital": consultation.hospital.name if consultation.hospital else "",
         "specialty": consultation.specialty.name_vi,

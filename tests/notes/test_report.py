@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.contrib.staticfiles import finders
 from django.core import mail
+from django.utils import timezone
 from pypdf import PdfReader
 
 from clinics.models import AuditEntry
@@ -159,6 +160,9 @@ VIETNAMESE_LINES = [
     "Thuốc: Amlodipin 5 mg",
     "Xét nghiệm: Điện tim",
     "Ngày tái khám: 20/12/2026",
+    "Giới tính: Nữ —",
+    "Số CCCD: ",
+    "Lý do hội chẩn: ",
 ]
 LEAKS = ["Blood pressure", "/min", "born", "1962-04-12", "2026-12-20", "licence"]
 
@@ -173,6 +177,12 @@ def test_the_pdf_report_is_written_in_vietnamese_with_dates_as_dd_mm_yyyy(
     text = " ".join(text.split())  # the PDF's line breaks fall anywhere
     assert [line for line in VIETNAMESE_LINES if line not in text] == []
     assert [leak for leak in LEAKS if leak in text] == []
+    consultation.refresh_from_db()
+    patient = consultation.patient
+    assert f"Số CCCD: {patient.citizen_id}" in text
+    age = patient.age_on(timezone.localdate(consultation.start))
+    assert f"Giới tính: Nữ — {age} tuổi" in text
+    assert f"Lý do hội chẩn: {' '.join(consultation.reason.split()) or '—'}" in text
 
 
 def test_the_printable_report_is_written_in_vietnamese_with_dates_as_dd_mm_yyyy(
