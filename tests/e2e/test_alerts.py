@@ -109,14 +109,16 @@ def api_check_in(server: Daphne, consult: Consultation) -> None:
     assert answer["status"] == "checked_in"
 
 
-def open_agenda(browser: Any, login: Any, server: Daphne, **options: Any) -> Any:
+def open_agenda(
+    browser: Any, login: Any, server: Daphne, path: str = "/agenda/", **options: Any
+) -> Any:
     context = browser.new_context(locale="vi-VN", **options)
     context.add_init_script(SPIES)
     page = context.new_page()
     page.errors = []  # type: ignore[attr-defined]
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     login(page, server, "specialist")
-    page.goto(f"{server.url}/agenda/")
+    page.goto(f"{server.url}{path}")
     page.wait_for_selector("#alerts[data-live]", timeout=10_000)
     return page
 
@@ -253,3 +255,21 @@ def test_the_waiting_list_writes_station_time_on_a_browser_set_to_utc(
         assert "07:00" not in item.inner_text()
     finally:
         context.close()
+
+
+def test_the_specialists_home_shows_the_check_in_live_with_the_way_to_the_pre_join(
+    cast: Any, daphne_server: Daphne, browser: Any, login: Any
+) -> None:
+    consult = consult_due(cast)
+    page = open_agenda(browser, login, daphne_server, path="/", permissions=["notifications"])
+    try:
+        home = page.locator(f"tr[data-consultation='{consult.external_id}']")
+        assert CHECKED_IN not in home.inner_text()
+        api_check_in(daphne_server, consult)
+        home.locator(".badge", has_text=CHECKED_IN).wait_for(timeout=5_000)
+        wait_for_js(page, "document.title.startsWith('(1) ')", timeout=5)
+        link = home.locator("a[data-action=room]")
+        assert link.get_attribute("href") == f"/room/{consult.external_id}/prejoin/"
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        page.context.close()
