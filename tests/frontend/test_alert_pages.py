@@ -60,7 +60,7 @@ def test_the_home_page_names_each_row_and_offers_the_call_of_a_waiting_patient(
     consult = today(cast, Consultation.Status.CHECKED_IN)
     html = page(cast.specialist, "/")
     assert f'<tr data-consultation="{consult.external_id}">' in html
-    assert f'href="/room/{consult.external_id}/">Vào cuộc gọi</a>' in html
+    assert f'href="/room/{consult.external_id}/prejoin/">Vào cuộc gọi</a>' in html
     assert '<span class="badge warn">Đã tiếp đón (đang chờ)</span>' in html
 
 
