@@ -8,7 +8,7 @@ PORT ?= 8000
 # Only for the test run; production sets its own SECRET_KEY.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-tests-only-insecure-key}
 
-.PHONY: demo test venv lint typecheck migrations-check pytest messages serve bench \
+.PHONY: demo test venv lint typecheck migrations-check pytest pytest-sqlite messages serve bench \
 	bench-search bench-booking bench-setup bench-relay bench-flood bench-notes bench-soak \
 	bench-churn
 
@@ -46,7 +46,12 @@ pytest: venv
 	@test -f "$(REPORT_FONT)" || $(FONT_HINT)
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint typecheck migrations-check pytest
+# The Vietnamese collation and the accent-insensitive search, also on the embedded default
+# (SQLite, with no DATABASE_URL): docs/decisions.md 49.
+pytest-sqlite: venv
+	env -u DATABASE_URL -u REDIS_URL $(TEST_ENV) $(BIN)/pytest -p no:cacheprovider tests/clinics/test_patient_names.py
+
+test: lint typecheck migrations-check pytest pytest-sqlite
 
 # Regenerate translation catalogs (needs GNU gettext); the compiled .mo files are committed.
 messages: venv
